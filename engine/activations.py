@@ -1,0 +1,130 @@
+"""Activation functions and their derivatives (NumPy). Every derivative is written from the
+activation's output ``a``, so a layer can apply its activation in place and still backpropagate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import Registry
+
+
+class Activation:
+    name = ""
+
+    def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        """dL/dz from the output ``a`` and dL/da; overwrites and returns ``da``."""
+        raise NotImplementedError
+
+
+class Linear(Activation):
+    name = "linear"
+
+    def forward(self, z, out=None):
+        if out is not None and out is not z:
+            np.copyto(out, z)
+            return out
+        return z
+
+    def backward(self, a, da):
+        return da
+
+
+class Sigmoid(Activation):
+    """sigma(z) = 1 / (1 + e^-z), computed from e^-|z| so that no exponent overflows."""
+
+    name = "sigmoid"
+
+    def forward(self, z, out=None):
+        e = np.exp(-np.abs(z))
+        num = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
+        if out is None:
+            out = np.empty_like(z)
+        np.add(e, 1.0, out=e)
+        return np.divide(num, e, out=out)
+
+    def backward(self, a, da):
+        # sigma' = a (1 - a)
+        da *= a
+        da *= 1.0 - a
+        return da
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out if out is not None else np.empty_like(z))
+
+    def backward(self, a, da):
+        # tanh' = 1 - a^2
+        da *= 1.0 - a * a
+        return da
+
+
+class ReLU(Activation):
+    name = "relu"
+
+    def forward(self, z, out=None):
+        return np.maximum(z, 0, out=out if out is not None else np.empty_like(z))
+
+    def backward(self, a, da):
+        # relu' = 1 where a > 0, else 0
+        np.multiply(da, a > 0, out=da)
+        return da
+
+
+class LeakyReLU(Activation):
+    """z for z > 0, slope * z otherwise (slope 0.01 unless the layer says otherwise)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, z, out=None):
+        if out is None:
+            out = np.empty_like(z)
+        np.multiply(z, np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype, copy=False), out=out)
+        return out
+
+    def backward(self, a, da):
+        np.multiply(da, np.where(a > 0, 1.0, self.negative_slope).astype(da.dtype, copy=False), out=da)
+        return da
+
+
+class Softmax(Activation):
+    """softmax(z)_i = e^(z_i - max z) / sum_j e^(z_j - max z)."""
+
+    name = "softmax"
+
+    def forward(self, z, out=None):
+        if out is None:
+            out = np.empty_like(z)
+        np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def backward(self, a, da):
+        # Jacobian-vector product: dz = a * (da - sum(da * a))
+        s = np.einsum("ij,ij->i", da, a)[:, None]
+        da -= s
+        da *= a
+        return da
+
+
+ACTIVATIONS: Registry[type[Activation]] = Registry("activation")
+ACTIVATIONS.add("linear", Linear, ("identity", "none"))
+ACTIVATIONS.add("sigmoid", Sigmoid, ("logistic",))
+ACTIVATIONS.add("tanh", Tanh)
+ACTIVATIONS.add("relu", ReLU)
+ACTIVATIONS.add("leaky_relu", LeakyReLU, ("leakyrelu", "lrelu"))
+ACTIVATIONS.add("softmax", Softmax)
+
+
+def make_activation(name: str, negative_slope: float = 0.01) -> Activation:
+    cls = ACTIVATIONS.get(name)
+    return cls(negative_slope) if cls is LeakyReLU else cls()

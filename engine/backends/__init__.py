@@ -1,0 +1,71 @@
+"""Backends behind one protocol, and the choice between them.
+
+``auto`` picks MLX only where MLX has a GPU (Metal on Apple silicon, CUDA with mlx[cuda]): on a
+CPU, MLX's Linux wheel multiplies matrices with a reference BLAS, about 40x slower than NumPy
+over OpenBLAS, so NumPy is the right default there."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+from ..errors import BackendUnavailable
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    name: str       # "numpy" | "mlx"
+    device: str     # "cpu" | "gpu"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.device} ({self.reason})"
+
+
+def mlx_status() -> tuple[bool, bool, str]:
+    """(importable, has_gpu, why not) for MLX, without failing where it is absent or broken."""
+    if importlib.util.find_spec("mlx") is None:
+        return False, False, "mlx not installed"
+    try:
+        import mlx.core as mx
+    except Exception as exc:  # e.g. plain `mlx` on Linux, which needs mlx[cpu] or mlx[cuda]
+        return False, False, f"mlx does not import ({exc.__class__.__name__}: {exc})"
+    try:
+        gpu = bool(mx.is_available(mx.gpu))
+    except Exception:
+        gpu = False
+    return True, gpu, "" if gpu else "mlx has no GPU here"
+
+
+def resolve_backend(name: str = "auto") -> BackendChoice:
+    """The backend and device a run will use, and why; BackendUnavailable if ``name`` cannot run."""
+    if name == "numpy":
+        return BackendChoice("numpy", "cpu", "asked for numpy")
+    importable, gpu, why = mlx_status()
+    if name == "mlx":
+        if not importable:
+            raise BackendUnavailable(
+                f"backend 'mlx' cannot run: {why}. Install it with pip install 'nntui[mlx-cpu]' "
+                "(Linux CPU), 'nntui[mlx-cuda]' (Linux with an NVIDIA GPU); on Apple silicon it comes "
+                "with nntui. Or use backend = \"numpy\".")
+        return BackendChoice("mlx", "gpu" if gpu else "cpu", "mlx on gpu" if gpu else "asked for mlx (cpu)")
+    if name != "auto":
+        raise BackendUnavailable(f"unknown backend {name!r}; valid: auto, numpy, mlx")
+    if gpu:
+        return BackendChoice("mlx", "gpu", "mlx on gpu")
+    reason = why if not importable else "mlx has no GPU here: numpy is faster on this CPU"
+    return BackendChoice("numpy", "cpu", reason)
+
+
+def model_class(name: str):
+    if name == "numpy":
+        from .numpy_model import NumpyModel
+
+        return NumpyModel
+    if name == "mlx":
+        try:
+            from .mlx_model import MlxModel
+        except ImportError as exc:
+            raise BackendUnavailable(f"backend 'mlx' is not available: {exc}") from None
+        return MlxModel
+    raise BackendUnavailable(f"unknown backend {name!r}; valid: numpy, mlx")

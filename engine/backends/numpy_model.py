@@ -1,0 +1,214 @@
+"""The NumPy backend: an MLP with hand-written backpropagation.
+
+Every trainable parameter is a view into one flat vector (and its gradient a view into another),
+so the optimizer updates the whole model with a few whole-array operations; frozen parameters live
+in a second pair of vectors the optimizer never sees."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import losses as L
+from ..model import LayerPlan, initial_weights, plan_layers, summary_text
+from ..optimizers import make_optimizer
+from ..spec import BatchNormSpec, DenseSpec, Experiment
+from .numpy_layers import BatchNorm, Dense, Dropout, Layer
+
+EVAL_CHUNK = 2048
+
+
+class NumpyModel:
+    backend = "numpy"
+    device = "cpu"
+
+    def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32):
+        self.experiment = exp
+        self.input_dim = int(input_dim)
+        self.dtype = np.dtype(dtype)
+        self.loss = exp.model.loss
+        self.smoothing = exp.model.label_smoothing
+        self.plans: list[LayerPlan] = plan_layers(exp.model, input_dim)
+        dropout_rng = np.random.default_rng([exp.seed, 1])
+        last = len(self.plans) - 1
+        self.layers: list[Layer] = []
+        for p in self.plans:
+            if isinstance(p.spec, DenseSpec):
+                self.layers.append(Dense(p.index, p.spec, is_output=p.index == last))
+            elif isinstance(p.spec, BatchNormSpec):
+                self.layers.append(BatchNorm(p.index, p.spec, p.units))
+            else:
+                self.layers.append(Dropout(p.index, p.spec, p.units, dropout_rng))
+        self.output = self.layers[-1]
+        self.fused = L.fused(self.loss, exp.model.output.activation)
+        self._allocate()
+        opt = exp.optimizer
+        self.optimizer = make_optimizer(opt.name, self.trainable_flat.size, self.dtype, **opt.hyperparameters())
+        # A layer needs its input gradient only if some layer below it has trainable weights.
+        below = False
+        self.needs_input_grad = []
+        for p in self.plans:
+            self.needs_input_grad.append(below)
+            below = below or bool(p.trainable_names())
+        self.set_weights(initial_weights(exp, input_dim, self.dtype))
+
+    # -- storage --------------------------------------------------------------------------------
+
+    def _allocate(self) -> None:
+        sizes = {True: 0, False: 0}
+        for p in self.plans:
+            for name in p.gradient_names():
+                sizes[name in p.trainable_names()] += int(np.prod(p.weight_shapes()[name]))
+        self.trainable_flat = np.zeros(sizes[True], self.dtype)
+        self.trainable_grad = np.zeros(sizes[True], self.dtype)
+        self.frozen_flat = np.zeros(sizes[False], self.dtype)
+        self.frozen_grad = np.zeros(sizes[False], self.dtype)
+        offsets = {True: 0, False: 0}
+        for p, layer in zip(self.plans, self.layers):
+            shapes = p.weight_shapes()
+            for name in p.gradient_names():
+                t = name in p.trainable_names()
+                n = int(np.prod(shapes[name]))
+                o = offsets[t]
+                flat, grad = (self.trainable_flat, self.trainable_grad) if t else (self.frozen_flat, self.frozen_grad)
+                layer.params[name] = flat[o:o + n].reshape(shapes[name])
+                layer.grads[name] = grad[o:o + n].reshape(shapes[name])
+                offsets[t] += n
+            for name in ("moving_mean", "moving_variance"):
+                if name in shapes:
+                    layer.state[name] = np.zeros(shapes[name], self.dtype)
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        out = {}
+        for layer in self.layers:
+            for name, arr in {**layer.params, **layer.state}.items():
+                out[f"{layer.index}.{name}"] = arr.copy()
+        return out
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        for layer in self.layers:
+            for name, arr in {**layer.params, **layer.state}.items():
+                key = f"{layer.index}.{name}"
+                if key not in weights:
+                    raise KeyError(f"set_weights: missing {key!r}")
+                value = np.asarray(weights[key])
+                if value.shape != arr.shape:
+                    raise ValueError(f"set_weights: {key} has shape {value.shape}, expected {arr.shape}")
+                np.copyto(arr, value, casting="same_kind")
+
+    def count_params(self) -> tuple[int, int]:
+        """(total, trainable)"""
+        w = self.get_weights()
+        total = sum(v.size for v in w.values())
+        return total, int(self.trainable_flat.size)
+
+    def summary(self) -> str:
+        text = summary_text(self.experiment, self.input_dim)
+        print(text)
+        return text
+
+    def weights_finite(self) -> bool:
+        return bool(np.isfinite(self.trainable_flat).all())
+
+    # -- computation ----------------------------------------------------------------------------
+
+    def _forward(self, x: np.ndarray, training: bool, update_stats: bool = False) -> np.ndarray:
+        a = x
+        for layer in self.layers:
+            a = layer.forward(a, training, update_stats)
+        return a
+
+    def _targets(self, y) -> np.ndarray:
+        return L.target_matrix(y, self.loss, self.output.units, self.smoothing, self.dtype)
+
+    def _loss(self, out: np.ndarray, t: np.ndarray, grad: np.ndarray | None) -> float:
+        if self.fused:
+            return L.loss_from_logits(self.loss, self.output.z, t, out, grad)
+        return L.loss_from_outputs(self.loss, out, t, grad)
+
+    def _penalty(self) -> float:
+        return sum(layer.penalty() for layer in self.layers)
+
+    def _backward(self, dlast: np.ndarray, all_params: bool) -> None:
+        d = dlast
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            want_params = all_params or layer.trainable
+            want_input = self.needs_input_grad[i] or (all_params and i > 0)
+            if isinstance(layer, Dense) and layer.is_output:
+                d = layer.backward(d, want_params, want_input, dz_ready=self.fused)
+            else:
+                d = layer.backward(d, want_params, want_input)
+            if d is None:
+                break
+
+    def _as_input(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype != self.dtype or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=self.dtype)
+        return x
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, int]:
+        """One optimizer step on a batch: returns (loss with penalties, correct predictions). A
+        non-finite loss is returned without touching the weights."""
+        x = self._as_input(x)
+        out = self._forward(x, training=True, update_stats=True)
+        t = self._targets(y)
+        grad = self.output.buffer("dlast", out.shape, self.dtype)
+        loss = self._loss(out, t, grad) + self._penalty()
+        correct = L.correct_count(self.loss, out, y) if self.loss in L.CLASSIFICATION else 0
+        if not np.isfinite(loss):
+            return loss, correct
+        self._backward(grad, all_params=False)
+        self.optimizer.apply(self.trainable_flat, self.trainable_grad, lr)
+        return loss, correct
+
+    def loss_and_gradients(self, x, y) -> tuple[float, dict[str, np.ndarray]]:
+        """Loss (penalties included) and the gradient of every weight that has one, in training
+        mode (dropout active, batch statistics), without changing any state but dropout's draws."""
+        x = self._as_input(x)
+        out = self._forward(x, training=True, update_stats=False)
+        grad = np.empty_like(out)
+        loss = self._loss(out, self._targets(y), grad) + self._penalty()
+        self._backward(grad, all_params=True)
+        grads = {}
+        for layer in self.layers:
+            for name, g in layer.grads.items():
+                grads[f"{layer.index}.{name}"] = g.copy()
+        return loss, grads
+
+    def predict(self, x, batch_size: int = EVAL_CHUNK) -> np.ndarray:
+        """Outputs in evaluation mode: probabilities for softmax/sigmoid outputs, else values."""
+        x = self._as_input(x)
+        parts = [self._forward(x[i:i + batch_size], training=False).copy()
+                 for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.empty((0, self.output.units), self.dtype)
+
+    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK) -> dict[str, float]:
+        """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression; the loss
+        includes the L1/L2 penalties, as in training."""
+        x = self._as_input(x)
+        n = len(x)
+        if n == 0:
+            return {}
+        total, correct, abs_err = 0.0, 0, 0.0
+        for i in range(0, n, batch_size):
+            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            out = self._forward(xb, training=False)
+            t = self._targets(yb)
+            total += self._loss(out, t, None) * len(xb)
+            if self.loss in L.CLASSIFICATION:
+                correct += L.correct_count(self.loss, out, yb)
+            else:
+                abs_err += float(np.abs(out - t).mean()) * len(xb)
+        result = {"loss": total / n + self._penalty()}
+        if self.loss in L.CLASSIFICATION:
+            result["accuracy"] = correct / n
+        else:
+            result["mae"] = abs_err / n
+        return result
+
+    def describe_device(self) -> str:
+        threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count())
+        return f"cpu, {threads} threads"

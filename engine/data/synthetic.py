@@ -1,0 +1,65 @@
+"""The 2D toy sets of TensorFlow Playground and the classic material, plus a 1D sine for
+regression. Each returns (x float32 (n, d), y) drawn from ``rng``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _labels(n: int, k: int) -> np.ndarray:
+    return np.repeat(np.arange(k), [n // k + (i < n % k) for i in range(k)])
+
+
+def moons(n, noise, rng, classes=2):
+    y = _labels(n, 2)
+    t = rng.uniform(0, math.pi, n)
+    x = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return x + rng.normal(0, noise, (n, 2)), y
+
+
+def circles(n, noise, rng, classes=2):
+    y = _labels(n, 2)
+    t = rng.uniform(0, 2 * math.pi, n)
+    r = np.where(y == 0, 1.0, 0.5)
+    return np.c_[r * np.cos(t), r * np.sin(t)] + rng.normal(0, noise, (n, 2)), y
+
+
+def spiral(n, noise, rng, classes=2):
+    """``classes`` interleaved arms of 1.75 turns each."""
+    y = _labels(n, classes)
+    r = rng.uniform(0.05, 1.0, n)
+    t = 1.75 * 2 * math.pi * r + 2 * math.pi * y / classes
+    return np.c_[r * np.sin(t), r * np.cos(t)] + rng.normal(0, noise, (n, 2)), y
+
+
+def xor(n, noise, rng, classes=2):
+    """Uniform on [-1, 1]^2, class 1 where x1 x2 > 0; noise moves points after labelling."""
+    x = rng.uniform(-1, 1, (n, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    return x + rng.normal(0, noise, (n, 2)), y
+
+
+def gaussians(n, noise, rng, classes=2):
+    """``classes`` blobs on a circle of radius 1.5, standard deviation 0.4 + noise."""
+    y = _labels(n, classes)
+    angle = 2 * math.pi * y / classes + math.pi / 4
+    centers = 1.5 * np.c_[np.cos(angle), np.sin(angle)]
+    return centers + rng.normal(0, 0.4 + noise, (n, 2)), y
+
+
+def sine(n, noise, rng, classes=1):
+    """y = sin(x) + N(0, noise^2), x uniform on [-pi, pi]: a regression set for MSE."""
+    x = rng.uniform(-math.pi, math.pi, (n, 1))
+    return x, (np.sin(x) + rng.normal(0, noise, (n, 1)))
+
+
+GENERATORS = {"moons": moons, "circles": circles, "spiral": spiral, "xor": xor,
+              "gaussians": gaussians, "sine": sine}
+
+
+def generate(name: str, n: int, noise: float, rng: np.random.Generator, classes: int = 0):
+    x, y = GENERATORS[name](n, noise, rng, classes or 2)
+    perm = rng.permutation(n)
+    return x[perm].astype(np.float32), y[perm]

@@ -1,0 +1,26 @@
+"""The engine's error types: every bad input becomes one of these, never a traceback."""
+
+from __future__ import annotations
+
+
+class SpecError(ValueError):
+    """Bad experiment input; the message names the field (``model.layers[2].units``) and what is allowed."""
+
+    def __init__(self, field: str, message: str, source: str | None = None):
+        self.field = field
+        self.reason = message
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{field}: {message}" if field else f"{where}{message}")
+
+    def with_source(self, source: str) -> "SpecError":
+        """The same error, naming the file it came from."""
+        return SpecError(self.field, self.reason, source)
+
+
+class DataError(ValueError):
+    """A dataset that cannot be read or does not verify; the message names the file."""
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend was asked for where it cannot run (the message says why and what to do)."""

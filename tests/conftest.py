@@ -1,0 +1,32 @@
+"""Shared helpers: experiments built the way a user writes them, and the shared datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import engine
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FASHION = SHARED_DATA / "fashion-mnist"
+
+
+def make_exp(layers, loss="sparse_categorical_crossentropy", data=None, optimizer=None,
+             schedule=None, train=None, early_stopping=None, seed=0, **model_extra):
+    d = {"seed": seed, "data": data or {"name": "digits"},
+         "model": {"loss": loss, "layers": layers, **model_extra},
+         "optimizer": optimizer or {"name": "sgd", "learning_rate": 0.1},
+         "train": train or {"epochs": 2, "batch_size": 32}}
+    if schedule:
+        d["schedule"] = schedule
+    if early_stopping is not None:
+        d["early_stopping"] = early_stopping
+    return engine.Experiment.from_dict(d)
+
+
+@pytest.fixture
+def fashion_dir():
+    if not all((FASHION / f).is_file() for f in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")):
+        pytest.skip(f"shared Fashion-MNIST not found at {FASHION} (a user's clone has no ../shared/data)")
+    return FASHION
