@@ -33,17 +33,18 @@ class Linear(Activation):
 
 
 class Sigmoid(Activation):
-    """sigma(z) = 1 / (1 + e^-z), computed from e^-|z| so that no exponent overflows."""
+    """sigma(z) = 1 / (1 + e^-z), computed as (1 + tanh(z / 2)) / 2: no exponent can overflow."""
 
     name = "sigmoid"
 
     def forward(self, z, out=None):
-        e = np.exp(-np.abs(z))
-        num = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
         if out is None:
             out = np.empty_like(z)
-        np.add(e, 1.0, out=e)
-        return np.divide(num, e, out=out)
+        np.multiply(z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+        return out
 
     def backward(self, a, da):
         # sigma' = a (1 - a)
@@ -67,8 +68,15 @@ class Tanh(Activation):
 class ReLU(Activation):
     name = "relu"
 
+    def __init__(self):
+        self._zeros: dict[tuple, np.ndarray] = {}
+
     def forward(self, z, out=None):
-        return np.maximum(z, 0, out=out if out is not None else np.empty_like(z))
+        # Against an array of zeros: NumPy's maximum with a scalar 0 takes a slow, unvectorized path.
+        zeros = self._zeros.get((z.shape, z.dtype))
+        if zeros is None:
+            zeros = self._zeros[(z.shape, z.dtype)] = np.zeros(z.shape, z.dtype)
+        return np.maximum(z, zeros, out=out if out is not None else np.empty_like(z))
 
     def backward(self, a, da):
         # relu' = 1 where a > 0, else 0
@@ -77,7 +85,7 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """z for z > 0, slope * z otherwise (slope 0.01 unless the layer says otherwise)."""
+    """z for z > 0, slope * z otherwise (slope 0.01 unless the layer says otherwise): max(z, slope z)."""
 
     name = "leaky_relu"
 
@@ -87,11 +95,14 @@ class LeakyReLU(Activation):
     def forward(self, z, out=None):
         if out is None:
             out = np.empty_like(z)
-        np.multiply(z, np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype, copy=False), out=out)
-        return out
+        scaled = z * self.negative_slope
+        return np.maximum(z, scaled, out=out)
 
     def backward(self, a, da):
-        np.multiply(da, np.where(a > 0, 1.0, self.negative_slope).astype(da.dtype, copy=False), out=da)
+        # leaky_relu' = 1 where a > 0, else slope: slope + (1 - slope) [a > 0]
+        factor = np.multiply(a > 0, 1.0 - self.negative_slope, dtype=da.dtype)
+        factor += self.negative_slope
+        da *= factor
         return da
 
 

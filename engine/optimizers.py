@@ -1,11 +1,11 @@
 """Optimizers (NumPy), with Keras's formulas and defaults. Each works in place on one flat
-float32 vector holding every trainable parameter, so an update is a handful of whole-array
-operations instead of a Python loop over layers.
+vector holding every trainable parameter, so an update is a handful of whole-array operations,
+split over two cores for large models (engine.parallel).
 
-Decaying state (RMSprop's and Adam's averages, momentum) drifts into float32 subnormals where
-gradients vanish, and x86 arithmetic on subnormals is many times slower. Every few steps
-(``flush_every``) state entries below 1e-30 are set to zero: far below float32 rounding of any
-update they take part in (eps is 1e-7), and never reached as a subnormal in between."""
+Decaying state (momentum, Adam's averages) drifts into float32 subnormals where gradients vanish,
+and x86 arithmetic on subnormals is many times slower. Every ``flush_every`` steps, state entries
+below 1e-30 are set to zero: far below float32 rounding of any update they take part in (eps is
+1e-7), and never reached as a subnormal in between."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .parallel import split_run
 from .registry import Registry
 
 OPTIMIZERS: Registry[type["Optimizer"]] = Registry("optimizer")
@@ -28,6 +29,7 @@ class Optimizer:
     def __init__(self, size: int, dtype=np.float32, **settings):
         self.settings = {**self.defaults, **settings}
         self.dtype = np.dtype(dtype)
+        self.size = size
         self.iterations = 0
         self._scratch = np.empty(size, dtype=self.dtype)
         self.state: dict[str, np.ndarray] = {}
@@ -40,20 +42,40 @@ class Optimizer:
         return None
 
     def _zeros(self, name: str, fill: float = 0.0) -> np.ndarray:
-        arr = np.full(self._scratch.shape, fill, dtype=self.dtype)
+        arr = np.full(self.size, fill, dtype=self.dtype)
         self.state[name] = arr
         return arr
 
-    def apply(self, w: np.ndarray, g: np.ndarray, lr: float) -> None:
-        """Update ``w`` in place from gradient ``g`` (which may be overwritten) at rate ``lr``."""
+    def gradient_scale(self) -> float:
+        """The factor this optimizer wants the next step's gradient multiplied by (the model
+        scales its output delta, which costs nothing next to scaling every parameter's gradient)."""
+        return 1.0
+
+    def apply(self, w: np.ndarray, g: np.ndarray, lr: float, prescaled: bool = False) -> None:
+        """Update ``w`` in place from gradient ``g`` (which may be overwritten) at rate ``lr``;
+        ``prescaled``: ``g`` is already multiplied by :meth:`gradient_scale`."""
+        if not prescaled:
+            k = self.gradient_scale()
+            if k != 1.0:
+                g *= self.dtype.type(k)
         self.iterations += 1
-        self._update(w, g, self.dtype.type(lr))
+        c = self._constants(float(lr))
+        kernel, t = self._kernel, self._scratch
+        split_run(lambda lo, hi: kernel(w[lo:hi], g[lo:hi], t[lo:hi], lo, hi, *c), self.size)
+        self._after_step()
+
+    def _constants(self, lr: float) -> tuple:
+        """Per-step scalars for the kernel, as float32 (or the model's dtype)."""
+        return (self.dtype.type(lr),)
+
+    def _kernel(self, w, g, t, lo, hi, *c) -> None:
+        """The update on one slice [lo, hi) of the flat vectors; ``t`` is scratch."""
+        raise NotImplementedError
+
+    def _after_step(self) -> None:
         if self.flush_every and self.iterations % self.flush_every == 0:
             for arr in self.state.values():
                 np.copyto(arr, 0, where=np.abs(arr) < FLUSH_BELOW)
-
-    def _update(self, w, g, lr):
-        raise NotImplementedError
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {"iterations": np.array(self.iterations), **{k: v.copy() for k, v in self.state.items()}}
@@ -75,24 +97,25 @@ class SGD(Optimizer):
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
         self.mu = self.dtype.type(self.settings["momentum"])
+        self.nesterov = bool(self.settings["nesterov"])
         if self.mu:
             self.v = self._zeros("velocity")
 
     def decay(self):
         return self.settings["momentum"] or None
 
-    def _update(self, w, g, lr):
+    def _kernel(self, w, g, t, lo, hi, lr):
         g *= lr  # g now holds lr g
         if not self.mu:
             w -= g
             return
-        v = self.v
+        v = self.v[lo:hi]
         v *= self.mu
         v -= g
-        if self.settings["nesterov"]:
-            np.multiply(v, self.mu, out=self._scratch)
-            self._scratch -= g
-            w += self._scratch
+        if self.nesterov:
+            np.multiply(v, self.mu, out=t)
+            t -= g
+            w += t
         else:
             w += v
 
@@ -106,12 +129,13 @@ class Adagrad(Optimizer):
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
         self.a = self._zeros("accumulator", self.settings["initial_accumulator_value"])
+        self.eps = self.dtype.type(self.settings["epsilon"])
 
-    def _update(self, w, g, lr):
-        t = self._scratch
+    def _kernel(self, w, g, t, lo, hi, lr):
+        a = self.a[lo:hi]
         np.multiply(g, g, out=t)
-        self.a += t
-        np.add(self.a, self.dtype.type(self.settings["epsilon"]), out=t)
+        a += t
+        np.add(a, self.eps, out=t)
         np.sqrt(t, out=t)
         np.divide(g, t, out=t)
         t *= lr
@@ -122,39 +146,72 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """v <- rho v + (1 - rho) g^2
     without momentum: w <- w - lr g / sqrt(v + eps)
-    with momentum:    m <- mu m + lr g / sqrt(v + eps);  w <- w - m"""
+    with momentum:    m <- mu m + lr g / sqrt(v + eps);  w <- w - m
+
+    The same numbers with fewer passes over memory: the state is kept as s = v / sigma, with the
+    scalar sigma <- rho sigma each step (so the decay costs no pass), and gradients arrive scaled by
+    k = sqrt((1 - rho) / sigma), so that s <- s + q^2 for q = k g, and lr g / sqrt(v + eps) equals
+    lr / sqrt(1 - rho) * q / sqrt(s + eps / sigma). Whenever sigma falls below 1e-12 it is folded
+    back into s (s <- sigma s, sigma <- 1), where entries below 1e-30 are flushed to zero."""
 
     defaults = {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7}
+    RENORMALIZE_BELOW = 1e-12
 
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
-        self.v = self._zeros("velocity")
+        self.s = self._zeros("velocity")
+        self.sigma = 1.0
+        self.rho = float(self.settings["rho"])
         self.mu = self.dtype.type(self.settings["momentum"])
         if self.mu:
             self.m = self._zeros("momentum")
-        self.one_minus_rho = self.dtype.type(1 - self.settings["rho"])
-        self.eps = self.dtype.type(self.settings["epsilon"])
 
     def decay(self):
-        return min(self.settings["rho"], self.settings["momentum"] or 1.0)
+        return self.settings["momentum"] or None  # s itself never decays; see _after_step
 
-    def _update(self, w, g, lr):
-        t, v = self._scratch, self.v
-        # v += (1 - rho) (g^2 - v), which is rho v + (1 - rho) g^2
-        np.multiply(g, g, out=t)
-        t -= v
-        t *= self.one_minus_rho
-        v += t
-        np.add(v, self.eps, out=t)
+    def velocity(self) -> np.ndarray:
+        """v, the moving average of g^2, as Keras defines it."""
+        return self.s * self.dtype.type(self.sigma)
+
+    def gradient_scale(self) -> float:
+        return math.sqrt((1.0 - self.rho) / (self.rho * self.sigma))
+
+    def _constants(self, lr):
+        sigma = self.rho * self.sigma
+        return (self.dtype.type(lr / math.sqrt(1.0 - self.rho)), self.dtype.type(self.settings["epsilon"] / sigma))
+
+    def _kernel(self, w, q, t, lo, hi, factor, eps_over_sigma):
+        s = self.s[lo:hi]
+        np.multiply(q, q, out=t)
+        s += t
+        np.add(s, eps_over_sigma, out=t)
         np.sqrt(t, out=t)
-        np.divide(g, t, out=t)
-        t *= lr
+        np.divide(q, t, out=t)
+        t *= factor
         if self.mu:
-            self.m *= self.mu
-            self.m += t
-            w -= self.m
+            m = self.m[lo:hi]
+            m *= self.mu
+            m += t
+            w -= m
         else:
             w -= t
+
+    def _after_step(self):
+        self.sigma *= self.rho
+        if self.sigma < self.RENORMALIZE_BELOW:
+            self.s *= self.dtype.type(self.sigma)
+            np.copyto(self.s, 0, where=self.s < FLUSH_BELOW)
+            self.sigma = 1.0
+        super()._after_step()
+
+    def get_state(self):
+        state = super().get_state()
+        state["velocity"] = self.velocity()
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        self.sigma = 1.0
 
 
 @OPTIMIZERS.register("adam")
@@ -172,20 +229,22 @@ class Adam(Optimizer):
     def decay(self):
         return min(self.settings["beta_1"], self.settings["beta_2"])
 
-    def _update(self, w, g, lr):
-        b1, b2, eps = self.settings["beta_1"], self.settings["beta_2"], self.settings["epsilon"]
-        t_ = self.iterations
-        alpha = self.dtype.type(lr * math.sqrt(1 - b2 ** t_) / (1 - b1 ** t_))
-        t, m, v = self._scratch, self.m, self.v
+    def _constants(self, lr):
+        b1, b2, t = self.settings["beta_1"], self.settings["beta_2"], self.iterations
+        f = self.dtype.type
+        return (f(lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)), f(1 - b1), f(1 - b2), f(self.settings["epsilon"]))
+
+    def _kernel(self, w, g, t, lo, hi, alpha, one_minus_b1, one_minus_b2, eps):
+        m, v = self.m[lo:hi], self.v[lo:hi]
         np.subtract(g, m, out=t)
-        t *= self.dtype.type(1 - b1)
+        t *= one_minus_b1
         m += t
         np.multiply(g, g, out=t)
         t -= v
-        t *= self.dtype.type(1 - b2)
+        t *= one_minus_b2
         v += t
         np.sqrt(v, out=t)
-        t += self.dtype.type(eps)
+        t += eps
         np.divide(m, t, out=t)
         t *= alpha
         w -= t
@@ -205,18 +264,22 @@ class Adamax(Optimizer):
     def decay(self):
         return min(self.settings["beta_1"], self.settings["beta_2"])
 
-    def _update(self, w, g, lr):
-        b1, b2, eps = self.settings["beta_1"], self.settings["beta_2"], self.settings["epsilon"]
-        t, m, u = self._scratch, self.m, self.u
+    def _constants(self, lr):
+        b1, b2 = self.settings["beta_1"], self.settings["beta_2"]
+        f = self.dtype.type
+        return (f(lr / (1 - b1 ** self.iterations)), f(1 - b1), f(b2), f(self.settings["epsilon"]))
+
+    def _kernel(self, w, g, t, lo, hi, alpha, one_minus_b1, b2, eps):
+        m, u = self.m[lo:hi], self.u[lo:hi]
         np.subtract(g, m, out=t)
-        t *= self.dtype.type(1 - b1)
+        t *= one_minus_b1
         m += t
-        u *= self.dtype.type(b2)
+        u *= b2
         np.abs(g, out=t)
         np.maximum(u, t, out=u)
-        np.add(u, self.dtype.type(eps), out=t)
+        np.add(u, eps, out=t)
         np.divide(m, t, out=t)
-        t *= self.dtype.type(lr / (1 - b1 ** self.iterations))
+        t *= alpha
         w -= t
 
 

@@ -95,7 +95,16 @@ class CosineRestarts(Schedule):
         return min_lr + (lr - min_lr) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
 
+def schedule_function(schedule, base_lr: float, steps_per_epoch: int):
+    """``rate(step)`` for a ScheduleSpec: the optimizer step's (0-based) learning rate. Built once
+    per run; the trainer calls it every step."""
+    rate, settings = SCHEDULES.get(schedule.name).rate, schedule.settings()
+    per = 1.0 / max(1, steps_per_epoch) if schedule.unit == "epoch" else 1.0
+    if schedule.name == "constant":
+        return lambda step: base_lr
+    return lambda step: rate(base_lr, step * per, **settings)
+
+
 def learning_rate_at(schedule, base_lr: float, step: int, steps_per_epoch: int) -> float:
     """The rate for optimizer step ``step`` (0-based) of a ScheduleSpec."""
-    t = step / max(1, steps_per_epoch) if schedule.unit == "epoch" else float(step)
-    return SCHEDULES.get(schedule.name).rate(base_lr, t, **schedule.settings())
+    return schedule_function(schedule, base_lr, steps_per_epoch)(step)

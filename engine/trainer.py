@@ -16,7 +16,7 @@ from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
 from .events import (BatchProgress, Diverged, EpochEnded, Event, Failed, Finished, Improved, Paused,
                      Resumed, RunStarted, WeightsRestored)
-from .schedules import learning_rate_at
+from .schedules import schedule_function
 from .spec import Experiment
 
 
@@ -69,6 +69,7 @@ class _Run:
         self.restore = bool(exp.early_stopping and exp.early_stopping.restore_best_weights)
         self.best_weights = None
         self.rng = np.random.default_rng([exp.seed, 2])
+        self.rate = schedule_function(exp.schedule, exp.optimizer.learning_rate, self.steps)
         self.result = TrainResult(exp, self.model, self.data)
         self.step = 0
         self.train_seconds = 0.0
@@ -116,7 +117,7 @@ class _Run:
                 self.train_seconds += time.perf_counter() - t0
                 return "stopped"
             xb, yb = self._batch(order, b)
-            lr = learning_rate_at(exp.schedule, base_lr, self.step, self.steps)
+            lr = self.rate(self.step)
             loss, ok = model.train_step(xb, yb, lr)
             if not math.isfinite(loss):
                 if not model.weights_finite():

@@ -109,3 +109,54 @@ def test_decaying_state_never_becomes_subnormal():
         assert not np.any((v != 0) & (np.abs(v) < tiny)), "subnormal state"
         np.testing.assert_array_equal(w, w_before)  # zero gradient: no movement, flushed or not
     assert np.all(opt.state["velocity"] == 0)
+
+
+def keras_rmsprop_reference(w, grads, lr, rho=0.9, eps=1e-7):
+    """Keras's formula, step by step in float64."""
+    w, v = w.astype(np.float64), np.zeros_like(w, dtype=np.float64)
+    for g in grads:
+        v = rho * v + (1 - rho) * g * g
+        w = w - lr * g / np.sqrt(v + eps)
+    return w, v
+
+
+def test_rmsprop_bookkeeping_tracks_the_formula_across_renormalisations():
+    """The scaled state (s = v / sigma, renormalised when sigma < 1e-12) gives Keras's numbers:
+    600 steps pass through two renormalisations at rho = 0.9."""
+    rng = np.random.default_rng(0)
+    n = 1000
+    w0 = rng.normal(size=n).astype(np.float32)
+    grads = [rng.normal(size=n).astype(np.float32) * rng.choice([0.0, 1e-4, 1.0], size=n) for _ in range(600)]
+    opt = make_optimizer("rmsprop", n, np.float32, learning_rate=1e-3)
+    w = w0.copy()
+    for g in grads:
+        opt.apply(w, g.copy(), 1e-3)
+    ref_w, ref_v = keras_rmsprop_reference(w0, [g.astype(np.float64) for g in grads], 1e-3)
+    np.testing.assert_allclose(w, ref_w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(opt.velocity(), ref_v, rtol=1e-4, atol=1e-30)
+
+
+def test_model_step_equals_gradients_then_formula():
+    """The model's step (gradients pre-scaled through the output delta, as RMSprop asks) moves the
+    weights exactly as loss_and_gradients followed by Keras's RMSprop formula would."""
+    import engine
+
+    exp = engine.Experiment.from_dict({
+        "data": {"name": "digits"},
+        "model": {"layers": [{"units": 16, "activation": "relu", "l2": 0.01, "l1": 0.001},
+                             {"units": 10, "activation": "softmax"}]},
+        "optimizer": {"name": "rmsprop", "learning_rate": 0.01}})
+    data = engine.load_data(exp.data)
+    model = engine.build_model(exp, 64, backend="numpy", dtype=np.float64)
+    w = model.get_weights()
+    grads_seen = {k: [] for k in ("0.kernel", "0.bias", "1.kernel", "1.bias")}
+    for i in range(3):
+        xb, yb = data.x_train[i * 32:(i + 1) * 32], data.y_train[i * 32:(i + 1) * 32]
+        _, g = model.loss_and_gradients(xb, yb)
+        for k in grads_seen:
+            grads_seen[k].append(g[k])
+        model.train_step(xb, yb, 0.01)
+    after = model.get_weights()
+    for k, gs in grads_seen.items():
+        ref, _ = keras_rmsprop_reference(w[k], gs, 0.01)
+        np.testing.assert_allclose(after[k], ref, rtol=1e-9, atol=1e-12, err_msg=k)

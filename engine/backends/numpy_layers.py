@@ -38,8 +38,9 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool, update_stats: bool) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray, want_params: bool, want_input: bool) -> np.ndarray | None:
-        """Gradient wrt the input (if ``want_input``); parameter gradients go to ``self.grads``."""
+    def backward(self, dout: np.ndarray, want_params: bool, want_input: bool, scale: float = 1.0) -> np.ndarray | None:
+        """Gradient wrt the input (if ``want_input``); parameter gradients go to ``self.grads``.
+        ``dout`` may carry a constant factor ``scale`` (see Dense)."""
         raise NotImplementedError
 
     def penalty(self) -> float:
@@ -56,6 +57,7 @@ class Dense(Layer):
         self.trainable = spec.trainable
         self.is_output = is_output
         self.l1, self.l2 = spec.l1, spec.l2
+        self._ones: dict[int, np.ndarray] = {}
 
     def param_shapes(self, fan_in):
         return {"kernel": (fan_in, self.units), "bias": (self.units,)}
@@ -73,17 +75,22 @@ class Dense(Layer):
             self.a = self.activation.forward(z, out=z)
         return self.a
 
-    def backward(self, dout, want_params, want_input, dz_ready=False):
+    def backward(self, dout, want_params, want_input, dz_ready=False, scale=1.0):
+        """``scale``: the factor the incoming gradient carries (the optimizer's gradient scale),
+        applied to the penalty terms too."""
         dz = dout if dz_ready else self.activation.backward(self.a, dout)
         w = self.params["kernel"]
         if want_params:
             gw = self.grads["kernel"]
             np.dot(self.x.T, dz, out=gw)
             if self.l2:
-                gw += (2 * self.l2) * w
+                gw += (2 * self.l2 * scale) * w
             if self.l1:
-                gw += self.l1 * np.sign(w)
-            np.sum(dz, axis=0, out=self.grads["bias"])
+                gw += (self.l1 * scale) * np.sign(w)
+            ones = self._ones.get(len(dz))
+            if ones is None:
+                ones = self._ones[len(dz)] = np.ones(len(dz), dz.dtype)
+            np.dot(ones, dz, out=self.grads["bias"])  # the column sums, as a GEMV (twice np.sum's speed)
         if not want_input:
             return None
         dx = self.buffer("dx", self.x.shape, w.dtype)
@@ -122,7 +129,7 @@ class Dropout(Layer):
         out = self.buffer("out", x.shape, x.dtype)
         return np.multiply(x, u, out=out)
 
-    def backward(self, dout, want_params, want_input):
+    def backward(self, dout, want_params, want_input, scale=1.0):
         if not want_input:
             return None
         if self.mask is None:
@@ -171,7 +178,7 @@ class BatchNorm(Layer):
         out += beta
         return out
 
-    def backward(self, dout, want_params, want_input):
+    def backward(self, dout, want_params, want_input, scale=1.0):
         xhat, gamma = self.xhat, self.params["gamma"]
         if want_params:
             np.einsum("ij,ij->j", dout, xhat, out=self.grads["gamma"])

@@ -130,16 +130,16 @@ class NumpyModel:
     def _penalty(self) -> float:
         return sum(layer.penalty() for layer in self.layers)
 
-    def _backward(self, dlast: np.ndarray, all_params: bool) -> None:
+    def _backward(self, dlast: np.ndarray, all_params: bool, scale: float = 1.0) -> None:
         d = dlast
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
             want_params = all_params or layer.trainable
             want_input = self.needs_input_grad[i] or (all_params and i > 0)
             if isinstance(layer, Dense) and layer.is_output:
-                d = layer.backward(d, want_params, want_input, dz_ready=self.fused)
+                d = layer.backward(d, want_params, want_input, dz_ready=self.fused, scale=scale)
             else:
-                d = layer.backward(d, want_params, want_input)
+                d = layer.backward(d, want_params, want_input, scale=scale)
             if d is None:
                 break
 
@@ -160,8 +160,13 @@ class NumpyModel:
         correct = L.correct_count(self.loss, out, y) if self.loss in L.CLASSIFICATION else 0
         if not np.isfinite(loss):
             return loss, correct
-        self._backward(grad, all_params=False)
-        self.optimizer.apply(self.trainable_flat, self.trainable_grad, lr)
+        # Gradients are linear in the output delta: scaling it (a batch x classes array) gives the
+        # optimizer the gradient scale it asks for without a pass over every parameter.
+        k = self.optimizer.gradient_scale()
+        if k != 1.0:
+            grad *= self.dtype.type(k)
+        self._backward(grad, all_params=False, scale=k)
+        self.optimizer.apply(self.trainable_flat, self.trainable_grad, lr, prescaled=True)
         return loss, correct
 
     def loss_and_gradients(self, x, y) -> tuple[float, dict[str, np.ndarray]]:

@@ -1,0 +1,197 @@
+"""Training speed of the lecture model (784-512-512-10, ReLU, softmax, RMSprop) in samples/s,
+beside PyTorch on the CPU (eager and torch.compile) and the GEMM bound, all in one run.
+
+The GEMM bound is the batch size divided by the time of one step's matrix products alone, timed
+with NumPy: the three forward products, the three weight-gradient products and the input-gradient
+products that a step needs (layers 2 and 3; nothing consumes layer 1's input gradient, and neither
+we nor PyTorch compute it). The bound with that ninth product too is printed for reference.
+
+    python bench/train_speed.py                 # batch 32, 128, 512
+    python bench/train_speed.py --long          # also a later epoch on random labels (subnormals)
+    python bench/train_speed.py --no-torch      # NumPy and the bound only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it, as `nntui` does)
+import numpy as np  # noqa: E402
+from engine.data import Dataset  # noqa: E402
+
+SIZES = (784, 512, 512, 10)
+
+
+def lecture_experiment(batch: int, epochs: int = 1) -> engine.Experiment:
+    return engine.Experiment.from_dict({
+        "backend": "numpy",
+        "data": {"name": "fashion-mnist", "validation_split": 0.0},
+        "model": {"layers": [{"units": 512, "activation": "relu", "initializer": "he_normal"},
+                             {"units": 512, "activation": "relu", "initializer": "he_normal"},
+                             {"units": 10, "activation": "softmax"}]},
+        "optimizer": {"name": "rmsprop", "learning_rate": 0.001},
+        "train": {"epochs": epochs, "batch_size": batch}})
+
+
+def fake_data(n: int, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    empty = np.empty((0, 784), np.float32)
+    return Dataset(x, y, empty, y[:0], empty, y[:0], [str(i) for i in range(10)], "classification", "bench")
+
+
+def numpy_engine(batch: int, steps: int, epochs: int = 1) -> list[float]:
+    """samples/s of each epoch of engine.train (the trainer users run, shuffling included)."""
+    data = fake_data(batch * steps)
+    rates = []
+    engine.train(lecture_experiment(batch, epochs), data=data, backend="numpy",
+                 on_event=lambda e: rates.append(e.samples_per_second) if e.kind == "epoch_end" else None)
+    return rates
+
+
+def gemm_bound(batch: int, repeats: int, with_first_input_grad: bool = False) -> float:
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x = rng.random((batch, 784), dtype=f32)
+    ws = [rng.standard_normal((a, b), dtype=f32) for a, b in zip(SIZES[:-1], SIZES[1:])]
+    hs = [np.empty((batch, b), f32) for b in SIZES[1:]]
+    ds = [np.empty((batch, a), f32) for a in SIZES[:-1]]
+    gs = [np.empty_like(w) for w in ws]
+    d_out = rng.standard_normal((batch, 10), dtype=f32)
+
+    def products():
+        a = x
+        for w, h in zip(ws, hs):
+            np.dot(a, w, out=h)
+            a = h
+        d = d_out
+        for i in (2, 1, 0):
+            np.dot((hs[i - 1] if i else x).T, d, out=gs[i])
+            if i or with_first_input_grad:
+                np.dot(d, ws[i].T, out=ds[i])
+                d = ds[i]
+
+    for _ in range(5):
+        products()
+    best = float("inf")
+    for _ in range(3):  # best of three blocks: the bound is what the hardware can do
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            products()
+        best = min(best, (time.perf_counter() - t0) / repeats)
+    return batch / best
+
+
+def torch_rates(batch: int, steps: int, compiled: bool) -> float | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                                torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = batch * steps
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(n, 784, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+
+    def step(xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = torch.compile(step) if compiled else step
+    perm = torch.randperm(n, generator=g)
+    for i in range(5):  # warm-up (and compilation)
+        idx = perm[i * batch:(i + 1) * batch]
+        fn(x[idx], y[idx])
+    t0 = time.perf_counter()
+    for i in range(steps):
+        idx = perm[i * batch:(i + 1) * batch]
+        fn(x[idx], y[idx]).item()
+    return n / (time.perf_counter() - t0)
+
+
+REPEATS = 3
+
+
+def measure(kind: str, batch: int, steps: int):
+    """The best of REPEATS figures, each measured in a fresh process: NumPy's OpenBLAS and
+    PyTorch's OpenMP threads keep spinning after use and would slow whichever library runs next
+    in the same process, and on a shared machine the best of a few runs is the steadiest figure."""
+    values = []
+    for _ in range(REPEATS):
+        out = subprocess.run([sys.executable, __file__, "--worker", kind, str(batch), str(steps)],
+                             capture_output=True, text=True, check=True).stdout
+        values.append(json.loads(out.strip().splitlines()[-1]))
+    if values[0] is None:
+        return None
+    return max(values, key=lambda v: max(v) if isinstance(v, list) else v)
+
+
+def worker(kind: str, batch: int, steps: int) -> None:
+    if kind == "numpy":
+        value = max(numpy_engine(batch, steps))
+    elif kind == "long":
+        value = numpy_engine(batch, steps, epochs=3)
+    elif kind in ("bound", "bound9"):
+        value = gemm_bound(batch, steps, with_first_input_grad=kind == "bound9")
+    else:
+        value = torch_rates(batch, steps, compiled=kind == "compile")
+    print(json.dumps(value))
+
+
+def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batches", type=int, nargs="+", default=[32, 128, 512])
+    ap.add_argument("--seconds", type=float, default=2.0, help="rough time per measurement")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--long", action="store_true", help="also train 3 epochs on random labels and report each")
+    ap.add_argument("--repeats", type=int, default=REPEATS, help="fresh-process runs per figure (best kept)")
+    args = ap.parse_args()
+    globals()["REPEATS"] = args.repeats
+    have_torch = False
+    if not args.no_torch:
+        try:
+            import torch
+            have_torch = True
+            print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        except ImportError:
+            print("torch not installed: PyTorch columns skipped (pip install torch)")
+    print(f"numpy {np.__version__}, {os.cpu_count()} cpus\n")
+    head = f"{'batch':>6} {'numpy':>9} {'torch':>9} {'compile':>9} {'bound':>9} {'bound9':>9}  numpy/bound  numpy/torch"
+    if args.long:
+        print("long run: 3 epochs of 60,000 random-label samples at batch 32 (units die, accumulators decay)")
+        rates = measure("long", 32, 60000 // 32)
+        print("  numpy epochs: " + ", ".join(f"{r:,.0f}" for r in rates) + " samples/s\n")
+    print("training samples/s, 784-512-512-10 RMSprop")
+    print(head)
+    for b in args.batches:
+        bound = measure("bound", b, max(20, int(4000 / b)))
+        bound9 = measure("bound9", b, max(20, int(4000 / b)))
+        steps = max(50, int(args.seconds * bound / b * 0.6))
+        ours = measure("numpy", b, steps)
+        eager = measure("eager", b, steps) if have_torch else None
+        comp = measure("compile", b, steps) if have_torch else None
+        fmt = lambda v: f"{v:>9,.0f}" if v else f"{'-':>9}"  # noqa: E731
+        ratio_t = f"{ours / max(eager, comp or 0):>11.2f}x" if eager else f"{'-':>12}"
+        print(f"{b:>6} {fmt(ours)} {fmt(eager)} {fmt(comp)} {fmt(bound)} {fmt(bound9)}  {ours / bound:>11.2f}  {ratio_t}")
+
+
+if __name__ == "__main__":
+    main()
