@@ -114,10 +114,16 @@ class Softmax(Activation):
     def forward(self, z, out=None):
         if out is None:
             out = np.empty_like(z)
-        np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        self.row_max = z.max(axis=1, keepdims=True)
+        np.subtract(z, self.row_max, out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        self.row_sum = out.sum(axis=1, keepdims=True)
+        out /= self.row_sum
         return out
+
+    def log_sum_exp(self) -> np.ndarray:
+        """log sum_j e^z_j of the last forward's rows, from the max and sum it already computed."""
+        return np.log(self.row_sum) + self.row_max
 
     def backward(self, a, da):
         # Jacobian-vector product: dz = a * (da - sum(da * a))

@@ -49,7 +49,8 @@ def fused(loss: str, activation: str) -> bool:
         activation == "sigmoid" and loss == "binary_crossentropy")
 
 
-def loss_from_logits(loss: str, z: np.ndarray, t: np.ndarray, a: np.ndarray, dz: np.ndarray | None) -> float:
+def loss_from_logits(loss: str, z: np.ndarray, t: np.ndarray, a: np.ndarray, dz: np.ndarray | None,
+                     lse: np.ndarray | None = None) -> float:
     """Fused loss from logits ``z`` and activated outputs ``a``; writes dL/dz into ``dz`` if given.
     Cross-entropy: L = -mean_i sum_k t_ik (z_ik - logsumexp(z_i)),  dL/dz = (softmax(z) - t) / B.
     Binary:        L = mean(max(z, 0) - z t + log(1 + e^-|z|)),     dL/dz = (sigmoid(z) - t) / (B k)."""
@@ -60,9 +61,11 @@ def loss_from_logits(loss: str, z: np.ndarray, t: np.ndarray, a: np.ndarray, dz:
             np.subtract(a, t, out=dz)
             dz *= 1.0 / z.size
         return value
-    m = z.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m
-    value = float(-np.einsum("ij,ij->", t, z - lse) / b)
+    if lse is None:  # the softmax forward usually hands it over
+        m = z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m
+    # sum_k t_k (z_k - lse) = t.z - lse sum_k t_k
+    value = float((np.einsum("ij,ij->", t, z) - np.einsum("ij,i->", t, lse[:, 0])) / -b)
     if dz is not None:
         # (p - t) assumes each target row sums to one, as one-hot and smoothed targets do.
         np.subtract(a, t, out=dz)

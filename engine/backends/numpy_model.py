@@ -42,6 +42,9 @@ class NumpyModel:
                 self.layers.append(Dropout(p.index, p.spec, p.units, dropout_rng))
         self.output = self.layers[-1]
         self.fused = L.fused(self.loss, exp.model.output.activation)
+        k = self.output.units
+        self._label_rows = (L.target_matrix(np.arange(k), self.loss, k, self.smoothing, self.dtype)
+                            if self.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") else None)
         self._allocate()
         opt = exp.optimizer
         self.optimizer = make_optimizer(opt.name, self.trainable_flat.size, self.dtype, **opt.hyperparameters())
@@ -120,11 +123,16 @@ class NumpyModel:
         return a
 
     def _targets(self, y) -> np.ndarray:
+        y = np.asarray(y)
+        if self._label_rows is not None and y.ndim == 1:  # class labels: rows of the (smoothed) identity
+            return np.take(self._label_rows, y, axis=0)
         return L.target_matrix(y, self.loss, self.output.units, self.smoothing, self.dtype)
 
     def _loss(self, out: np.ndarray, t: np.ndarray, grad: np.ndarray | None) -> float:
         if self.fused:
-            return L.loss_from_logits(self.loss, self.output.z, t, out, grad)
+            act = self.output.activation
+            lse = act.log_sum_exp() if hasattr(act, "log_sum_exp") else None
+            return L.loss_from_logits(self.loss, self.output.z, t, out, grad, lse)
         return L.loss_from_outputs(self.loss, out, t, grad)
 
     def _penalty(self) -> float:
