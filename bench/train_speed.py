@@ -1,5 +1,6 @@
-"""Training speed of the lecture model (784-512-512-10, ReLU, softmax, RMSprop) in samples/s,
-beside PyTorch on the CPU (eager and torch.compile) and the GEMM bound, all in one run.
+"""Training speed of the lecture model (784-512-512-10, ReLU, softmax, RMSprop) in samples/s:
+the NumPy backend beside PyTorch on the CPU (eager and torch.compile), the MLX backend (compiled
+and eager, on whatever device MLX has) and the GEMM bound, all in one run.
 
 Each figure is the steady state: the second pass over the same data (the first touches fresh
 memory), best of three fresh processes. The GEMM bound is the batch size divided by the time of one step's matrix products alone, timed
@@ -9,7 +10,8 @@ we nor PyTorch compute it). The bound with that ninth product too is printed for
 
     python bench/train_speed.py                 # batch 32, 128, 512
     python bench/train_speed.py --long          # also a later epoch on random labels (subnormals)
-    python bench/train_speed.py --no-torch      # NumPy and the bound only
+    python bench/train_speed.py --hidden 4096   # the wide model (784-4096-4096-10)
+    python bench/train_speed.py --no-torch --no-mlx   # NumPy and the bound only
 """
 
 from __future__ import annotations
@@ -27,15 +29,16 @@ import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it, as
 import numpy as np  # noqa: E402
 from engine.data import Dataset  # noqa: E402
 
-SIZES = (784, 512, 512, 10)
+HIDDEN = int(os.environ.get("BENCH_HIDDEN", "512"))
+SIZES = (784, HIDDEN, HIDDEN, 10)
 
 
 def lecture_experiment(batch: int, epochs: int = 1) -> engine.Experiment:
     return engine.Experiment.from_dict({
         "backend": "numpy",
         "data": {"name": "fashion-mnist", "validation_split": 0.0},
-        "model": {"layers": [{"units": 512, "activation": "relu", "initializer": "he_normal"},
-                             {"units": 512, "activation": "relu", "initializer": "he_normal"},
+        "model": {"layers": [{"units": HIDDEN, "activation": "relu", "initializer": "he_normal"},
+                             {"units": HIDDEN, "activation": "relu", "initializer": "he_normal"},
                              {"units": 10, "activation": "softmax"}]},
         "optimizer": {"name": "rmsprop", "learning_rate": 0.001},
         "train": {"epochs": epochs, "batch_size": batch}})
@@ -58,6 +61,22 @@ def numpy_engine(batch: int, steps: int, epochs: int = 1) -> list[float]:
     engine.train(lecture_experiment(batch, epochs), data=data, backend="numpy",
                  on_event=lambda e: rates.append(e.samples_per_second) if e.kind == "epoch_end" else None)
     return rates
+
+
+def mlx_engine(batch: int, steps: int, compiled: bool) -> dict | None:
+    """samples/s of the MLX backend through engine.train (second epoch), and its device."""
+    try:
+        from engine.backends import mlx_status
+        if not mlx_status()[0]:
+            return None
+    except ImportError:
+        return None
+    exp = lecture_experiment(batch, epochs=2)
+    model = engine.build_model(exp, 784, backend="mlx", compiled=compiled)
+    rates = []
+    engine.train(exp, data=fake_data(batch * steps), model=model,
+                 on_event=lambda e: rates.append(e.samples_per_second) if e.kind == "epoch_end" else None)
+    return {"rate": rates[-1], "device": model.describe_device()}
 
 
 def gemm_bound(batch: int, repeats: int, with_first_input_grad: bool = False) -> float:
@@ -99,8 +118,8 @@ def torch_rates(batch: int, steps: int, compiled: bool) -> float | None:
     except ImportError:
         return None
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-                                torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, HIDDEN),
+                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = batch * steps
@@ -142,6 +161,8 @@ def measure(kind: str, batch: int, steps: int):
         values.append(json.loads(out.strip().splitlines()[-1]))
     if values[0] is None:
         return None
+    if isinstance(values[0], dict):
+        return max(values, key=lambda v: v["rate"])
     return max(values, key=lambda v: max(v) if isinstance(v, list) else v)
 
 
@@ -150,6 +171,8 @@ def worker(kind: str, batch: int, steps: int) -> None:
         value = numpy_engine(batch, steps, epochs=2)[-1]
     elif kind == "long":
         value = numpy_engine(batch, steps, epochs=3)
+    elif kind in ("mlx", "mlx-eager"):
+        value = mlx_engine(batch, steps, compiled=kind == "mlx")
     elif kind in ("bound", "bound9"):
         value = gemm_bound(batch, steps, with_first_input_grad=kind == "bound9")
     else:
@@ -165,10 +188,13 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[32, 128, 512])
     ap.add_argument("--seconds", type=float, default=2.0, help="rough time per measurement")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--no-mlx", action="store_true")
+    ap.add_argument("--hidden", type=int, default=512, help="width of both hidden layers (4096: the wide model)")
     ap.add_argument("--long", action="store_true", help="also train 3 epochs on random labels and report each")
     ap.add_argument("--repeats", type=int, default=REPEATS, help="fresh-process runs per figure (best kept)")
     args = ap.parse_args()
     globals()["REPEATS"] = args.repeats
+    os.environ["BENCH_HIDDEN"] = str(args.hidden)  # the worker processes read it
     have_torch = False
     if not args.no_torch:
         try:
@@ -178,12 +204,14 @@ def main() -> None:
         except ImportError:
             print("torch not installed: PyTorch columns skipped (pip install torch)")
     print(f"numpy {np.__version__}, {os.cpu_count()} cpus\n")
-    head = f"{'batch':>6} {'numpy':>9} {'torch':>9} {'compile':>9} {'bound':>9} {'bound9':>9}  numpy/bound  numpy/torch"
+    head = (f"{'batch':>6} {'numpy':>9} {'torch':>9} {'compile':>9} {'mlx':>9} {'mlx eager':>9} {'bound':>9} "
+            f"{'bound9':>9}  numpy/bound  numpy/torch")
+    mlx_device = None
     if args.long:
         print("long run: 3 epochs of 60,000 random-label samples at batch 32 (units die, accumulators decay)")
         rates = measure("long", 32, 60000 // 32)
         print("  numpy epochs: " + ", ".join(f"{r:,.0f}" for r in rates) + " samples/s\n")
-    print("training samples/s, 784-512-512-10 RMSprop")
+    print(f"training samples/s, 784-{args.hidden}-{args.hidden}-10 RMSprop")
     print(head)
     for b in args.batches:
         bound = measure("bound", b, max(20, int(4000 / b)))
@@ -192,9 +220,16 @@ def main() -> None:
         ours = measure("numpy", b, steps)
         eager = measure("eager", b, steps) if have_torch else None
         comp = measure("compile", b, steps) if have_torch else None
+        mlx_steps = max(20, steps // 20)  # MLX on a CPU is far slower: fewer steps, same method
+        mlx_c = None if args.no_mlx else measure("mlx", b, mlx_steps)
+        mlx_e = None if args.no_mlx else measure("mlx-eager", b, mlx_steps)
+        mlx_device = (mlx_c or {}).get("device", mlx_device)
         fmt = lambda v: f"{v:>9,.0f}" if v else f"{'-':>9}"  # noqa: E731
         ratio_t = f"{ours / max(eager, comp or 0):>11.2f}x" if eager else f"{'-':>12}"
-        print(f"{b:>6} {fmt(ours)} {fmt(eager)} {fmt(comp)} {fmt(bound)} {fmt(bound9)}  {ours / bound:>11.2f}  {ratio_t}")
+        print(f"{b:>6} {fmt(ours)} {fmt(eager)} {fmt(comp)} {fmt((mlx_c or {}).get('rate'))} "
+              f"{fmt((mlx_e or {}).get('rate'))} {fmt(bound)} {fmt(bound9)}  {ours / bound:>11.2f}  {ratio_t}")
+    if mlx_device:
+        print(f"mlx device: {mlx_device}")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,12 @@ from .model import read_model_file, transfer_weights
 from .spec import Experiment
 
 
-def build_model(exp: Experiment, input_dim: int, backend: str | None = None, dtype=np.float32):
+def build_model(exp: Experiment, input_dim: int, backend: str | None = None, dtype=np.float32, **options):
     """A model for ``exp`` on ``backend`` (default: the experiment's, 'auto' resolved), weights
-    seeded by ``exp.seed`` and, if the spec says so, transferred from a saved model."""
+    seeded by ``exp.seed`` and, if the spec says so, transferred from a saved model. ``options``
+    go to the backend (mlx: ``compiled=False`` runs the step eagerly)."""
     choice = resolve_backend(backend or exp.backend)
-    model = model_class(choice.name)(exp, input_dim, dtype=dtype)
+    model = model_class(choice.name)(exp, input_dim, dtype=dtype, **options)
     model.choice = choice
     if exp.model.transfer_from:
         transfer_weights(model, exp.model.transfer_from, exp.model.transfer_layers)

@@ -1,0 +1,184 @@
+"""The MLX backend: the same models as the NumPy backend, gradients by autodiff, the whole
+training step (forward, loss with penalties, backward, optimizer update, dropout's random key,
+batch-norm statistics) compiled with mx.compile.
+
+All MLX arrays are created where the model is built: build it in the thread that trains (the
+trainer does). The random key is an input and an output of the compiled step, so dropout draws
+fresh masks every step in any thread; the last partial batch compiles once (MLX caches each input
+shape) and is reused every epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import mlx.core as mx
+
+from .. import losses as L
+from ..model import initial_weights, plan_layers, summary_text
+from ..spec import Experiment
+from . import mlx_ops as ops
+from .mlx_optimizers import init_state, update
+
+EVAL_CHUNK = 4096
+
+
+def _device():
+    return mx.gpu if mx.is_available(mx.gpu) else mx.cpu
+
+
+class MlxModel:
+    backend = "mlx"
+
+    def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32, compiled: bool = True):
+        if np.dtype(dtype) != np.float32:
+            raise ValueError("the mlx backend computes in float32")
+        self.experiment = exp
+        self.input_dim = int(input_dim)
+        self.dtype = np.dtype(np.float32)
+        self.loss = exp.model.loss
+        self.smoothing = exp.model.label_smoothing
+        self.mx_device = _device()
+        mx.set_default_device(self.mx_device)
+        self.device = "gpu" if self.mx_device == mx.gpu else "cpu"
+        self.plan = ops.Plan.of(exp)
+        self.plans = plan_layers(exp.model, input_dim)
+        self.units_out = self.plans[-1].units
+        self.trainable_keys = [f"{p.index}.{n}" for p in self.plans for n in p.trainable_names()]
+        self.frozen_keys = [f"{p.index}.{n}" for p in self.plans for n in p.gradient_names()
+                            if n not in p.trainable_names()]
+        self.stat_keys = [f"{p.index}.{n}" for p in self.plans for n in ("moving_mean", "moving_variance")
+                          if n in p.weight_shapes()]
+        opt = exp.optimizer
+        self.opt_name, self.opt_settings = opt.name, opt.hyperparameters()
+        self.key = mx.random.key(exp.seed + 1)
+        self.iterations = 0
+        self.set_weights(initial_weights(exp, input_dim))
+        self.opt_state = init_state(self.opt_name, self.opt_settings, self.trainable)
+        k = self.units_out
+        self._label_rows = (L.target_matrix(np.arange(k), self.loss, k, self.smoothing, np.float32)
+                            if self.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") else None)
+        self.compiled = compiled
+        self._step = mx.compile(self._step_fn) if compiled else self._step_fn
+
+    # -- the step ---------------------------------------------------------------------------------
+
+    def _loss_fn(self, trainable, frozen, stats, key, x, t):
+        out, logits, new_stats = ops.forward(self.plan, trainable, frozen, stats, x, True, key)
+        loss = ops.data_loss(self.plan, out, logits, t) + ops.penalty(self.plan, trainable, frozen)
+        return loss, out, new_stats
+
+    def _step_fn(self, trainable, frozen, stats, opt_state, key, x, t, lr, step):
+        key, sub = mx.random.split(key)
+        (loss, out, new_stats), grads = mx.value_and_grad(self._loss_fn)(trainable, frozen, stats, sub, x, t)
+        finite = mx.isfinite(loss)
+        new_params, new_opt = update(self.opt_name, self.opt_settings, trainable, grads, opt_state, lr, step)
+        # A non-finite loss leaves everything as it was (the trainer then reports divergence).
+        keep = lambda new, old: {k: mx.where(finite, new[k], old[k]) for k in old}  # noqa: E731
+        new_params = keep(new_params, trainable)
+        new_opt = {name: keep(new_opt[name], opt_state[name]) for name in opt_state}
+        stats = {**stats, **keep(new_stats, {k: stats[k] for k in new_stats})}
+        return loss, ops.correct(self.plan, out, t), new_params, stats, new_opt, key
+
+    def _targets(self, y) -> np.ndarray:
+        y = np.asarray(y)
+        if self._label_rows is not None and y.ndim == 1:
+            return np.take(self._label_rows, y, axis=0)
+        return L.target_matrix(y, self.loss, self.units_out, self.smoothing, np.float32)
+
+    def train_step(self, x, y, lr: float) -> tuple[float, int]:
+        """One optimizer step on a batch: (loss with penalties, correct predictions). A non-finite
+        loss is returned without touching the weights."""
+        x = mx.array(np.asarray(x, dtype=np.float32))
+        t = mx.array(self._targets(y))
+        loss, ok, params, stats, opt_state, key = self._step(
+            self.trainable, self.frozen, self.stats, self.opt_state, self.key, x, t,
+            mx.array(lr, dtype=mx.float32), mx.array(self.iterations + 1, dtype=mx.float32))
+        loss_value = float(loss.item())
+        self.key = key
+        if np.isfinite(loss_value):
+            self.trainable, self.stats, self.opt_state = params, stats, opt_state
+            self.iterations += 1
+        return loss_value, int(ok.item()) if self.loss in L.CLASSIFICATION else 0
+
+    # -- the protocol the trainer and scripts use --------------------------------------------------
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        arrays = {**self.trainable, **self.frozen, **self.stats}
+        mx.eval(arrays)
+        return {k: np.array(arrays[k]) for k in sorted(arrays, key=_order)}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        expected = {f"{p.index}.{n}": s for p in self.plans for n, s in p.weight_shapes().items()}
+        for key, shape in expected.items():
+            if key not in weights:
+                raise KeyError(f"set_weights: missing {key!r}")
+            if tuple(np.shape(weights[key])) != tuple(shape):
+                raise ValueError(f"set_weights: {key} has shape {np.shape(weights[key])}, expected {shape}")
+        conv = lambda keys: {k: mx.array(np.asarray(weights[k], dtype=np.float32)) for k in keys}  # noqa: E731
+        self.trainable, self.frozen, self.stats = conv(self.trainable_keys), conv(self.frozen_keys), conv(self.stat_keys)
+
+    def count_params(self) -> tuple[int, int]:
+        total = sum(int(np.prod(s)) for p in self.plans for s in p.weight_shapes().values())
+        return total, sum(int(v.size) for v in self.trainable.values())
+
+    def summary(self) -> str:
+        text = summary_text(self.experiment, self.input_dim)
+        print(text)
+        return text
+
+    def weights_finite(self) -> bool:
+        return all(bool(mx.all(mx.isfinite(v)).item()) for v in self.trainable.values())
+
+    def loss_and_gradients(self, x, y) -> tuple[float, dict[str, np.ndarray]]:
+        """Loss (penalties included) and the gradient of every weight that has one, frozen too, in
+        training mode, without changing any state but the dropout key."""
+        x = mx.array(np.asarray(x, dtype=np.float32))
+        t = mx.array(self._targets(y))
+        self.key, sub = mx.random.split(self.key)
+        params = {**self.trainable, **self.frozen}
+
+        def fn(p):
+            return self._loss_fn(p, {}, self.stats, sub, x, t)[0]
+
+        loss, grads = mx.value_and_grad(fn)(params)
+        mx.eval(loss, grads)
+        return float(loss.item()), {k: np.array(grads[k]) for k in sorted(grads, key=_order)}
+
+    def _forward_eval(self, x):
+        return ops.forward(self.plan, self.trainable, self.frozen, self.stats, x, False)
+
+    def predict(self, x, batch_size: int = EVAL_CHUNK) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        parts = [np.array(self._forward_eval(mx.array(x[i:i + batch_size]))[0]) for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.empty((0, self.units_out), np.float32)
+
+    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK) -> dict[str, float]:
+        """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression (penalties included)."""
+        x = np.asarray(x, dtype=np.float32)
+        n = len(x)
+        if n == 0:
+            return {}
+        total, right, abs_err = 0.0, 0, 0.0
+        for i in range(0, n, batch_size):
+            xb, yb = mx.array(x[i:i + batch_size]), y[i:i + batch_size]
+            t = mx.array(self._targets(yb))
+            out, logits, _ = self._forward_eval(xb)
+            total += float(ops.data_loss(self.plan, out, logits, t).item()) * len(yb)
+            if self.loss in L.CLASSIFICATION:
+                right += int(ops.correct(self.plan, out, t).item())
+            else:
+                abs_err += float(mx.mean(mx.abs(out - t)).item()) * len(yb)
+        result = {"loss": total / n + float(ops.penalty(self.plan, self.trainable, self.frozen).item())}
+        if self.loss in L.CLASSIFICATION:
+            result["accuracy"] = right / n
+        else:
+            result["mae"] = abs_err / n
+        return result
+
+    def describe_device(self) -> str:
+        return f"mlx {mx.__version__}, {self.device}"
+
+
+def _order(key: str):
+    index, name = key.split(".", 1)
+    return int(index), name
