@@ -187,3 +187,13 @@ def test_backend_choice_says_why(monkeypatch):
     assert engine.resolve_backend("auto").reason == "mlx not installed"
     with pytest.raises(engine.BackendUnavailable, match=r"backend 'mlx' cannot run: mlx not installed.*nntui\[mlx-cpu\]"):
         engine.resolve_backend("mlx")
+
+
+def test_last_partial_batch_compiles_once_not_every_epoch():
+    exp = make_exp([{"units": 16, "activation": "relu"}, {"units": 10, "activation": "softmax"}],
+                   train={"epochs": 4, "batch_size": 100})   # 1295 samples: 12 full batches and one of 95
+    ds = engine.load_data(exp.data)
+    model = engine.build_model(exp, ds.n_features, backend="mlx")
+    result = engine.train(exp, data=ds, model=model)
+    assert result.metrics["epochs_run"] == 4
+    assert model.traces == 2, f"the step was traced {model.traces} times for two batch shapes"

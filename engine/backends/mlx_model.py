@@ -58,6 +58,7 @@ class MlxModel:
         self._label_rows = (L.target_matrix(np.arange(k), self.loss, k, self.smoothing, np.float32)
                             if self.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") else None)
         self.compiled = compiled
+        self.traces = 0
         self._step = mx.compile(self._step_fn) if compiled else self._step_fn
 
     # -- the step ---------------------------------------------------------------------------------
@@ -68,6 +69,7 @@ class MlxModel:
         return loss, out, new_stats
 
     def _step_fn(self, trainable, frozen, stats, opt_state, key, x, t, lr, step):
+        self.traces += 1  # compiled: this Python body runs only when MLX traces a new input shape
         key, sub = mx.random.split(key)
         (loss, out, new_stats), grads = mx.value_and_grad(self._loss_fn)(trainable, frozen, stats, sub, x, t)
         finite = mx.isfinite(loss)
