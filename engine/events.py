@@ -27,6 +27,16 @@ class Event:
 
 
 @dataclass(frozen=True)
+class DownloadProgress(Event):
+    """A dataset file arriving on first use (a few per second)."""
+
+    kind = "download"
+    file: str
+    done: int
+    total: int          # 0 when the server does not say
+
+
+@dataclass(frozen=True)
 class RunStarted(Event):
     kind = "run_started"
     epochs: int

@@ -130,8 +130,13 @@ class DataSpec:
     classes: int = 0               # spiral and gaussians: number of classes (0: the set's default, 2)
     seed: int = 0                  # draws the synthetic sets and the splits, apart from the run's seed,
                                    # so that runs with different seeds see the same test set
+    target: str | int = -1         # csv: the target column, by header name or index (-1: the last)
+    task: str = "auto"             # csv, npz: auto | classification | regression
+    header: str = "auto"           # csv: auto | yes | no (auto: a first row that is not all numbers)
+    delimiter: str = ","           # csv
 
     SYNTHETIC_ONLY = ("samples", "noise", "classes")
+    CSV_ONLY = ("target", "header", "delimiter")
 
     @classmethod
     def parse(cls, raw: Any, path: str = "data") -> "DataSpec":
@@ -147,6 +152,19 @@ class DataSpec:
             raise SpecError(f"{path}.classes", f"applies only to spiral and gaussians, not {name!r}")
         if name in FILE_DATASETS and not raw.get("path"):
             raise SpecError(f"{path}.path", f"the {name} dataset needs a file path")
+        for key in cls.CSV_ONLY:
+            if key in raw and name != "csv":
+                raise SpecError(f"{path}.{key}", f"applies only to csv files, not {name!r}")
+        if "task" in raw and name not in FILE_DATASETS:
+            raise SpecError(f"{path}.task", f"applies only to csv and npz files; {name!r} has a fixed task")
+        target = raw.get("target", -1)
+        if isinstance(target, bool) or not isinstance(target, (int, str)) or target == "":
+            raise SpecError(f"{path}.target", f"must be a column name or index, got {target!r}")
+        delimiter = _str(raw.get("delimiter", ","), f"{path}.delimiter")
+        if len(delimiter) != 1 or delimiter in "\"\r\n":
+            raise SpecError(f"{path}.delimiter", f"must be one character (not a quote or newline), got {delimiter!r}")
+        header = raw.get("header", "auto")
+        header = {True: "yes", False: "no"}.get(header, header) if isinstance(header, bool) else header
         return cls(
             name=name,
             path=_str(raw.get("path", ""), f"{path}.path"),
@@ -159,6 +177,10 @@ class DataSpec:
             noise=_float(raw.get("noise", cls.noise), f"{path}.noise", 0.0, 10.0),
             classes=_int(raw.get("classes", cls.classes), f"{path}.classes", 0),
             seed=_int(raw.get("seed", 0), f"{path}.seed", 0),
+            target=target,
+            task=_choice(raw.get("task", "auto"), f"{path}.task", ("auto", "classification", "regression")),
+            header=_choice(header, f"{path}.header", ("auto", "yes", "no")),
+            delimiter=delimiter,
         )
 
     def to_dict(self) -> dict:
@@ -167,6 +189,10 @@ class DataSpec:
                "seed": self.seed}
         if self.name in SYNTHETIC:
             out.update(samples=self.samples, noise=self.noise, classes=self.classes)
+        if self.name == "csv":
+            out.update(target=self.target, header=self.header, delimiter=self.delimiter)
+        if self.name in FILE_DATASETS:
+            out["task"] = self.task
         return out
 
 

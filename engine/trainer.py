@@ -14,8 +14,8 @@ from .api import build_model
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
-from .events import (BatchProgress, Diverged, EpochEnded, Event, Failed, Finished, Improved, Paused,
-                     Resumed, RunStarted, WeightsRestored)
+from .events import (BatchProgress, Diverged, DownloadProgress, EpochEnded, Event, Failed, Finished, Improved,
+                     Paused, Resumed, RunStarted, WeightsRestored)
 from .schedules import schedule_function
 from .spec import Experiment
 
@@ -57,7 +57,8 @@ class _Run:
         self.t_start = time.perf_counter()
         self.exp, self.emit, self.control = exp, emit, control
         self.batch_event_interval = batch_event_interval
-        self.data = data if data is not None else load_data(exp.data)
+        self.data = data if data is not None else load_data(
+            exp.data, progress=lambda f, done, total: emit(DownloadProgress(f, done, total)))
         exp.check_data(self.data.n_classes, self.data.task)
         self.model = model if model is not None else build_model(exp, self.data.n_features, backend=backend)
         self.x = self.data.x_train.astype(self.model.dtype, copy=False)

@@ -97,7 +97,13 @@ def test_corrupt_or_missing_idx_files_are_refused(fashion_dir, tmp_path):
     assert digest == "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"
 
 
-def test_missing_cache_says_where_to_put_files(tmp_path, monkeypatch):
+def test_offline_first_use_says_how_to_place_the_files(tmp_path, monkeypatch):
+    from engine.data import download
+
     monkeypatch.setenv("NNTUI_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataError, match=r"mnist: .*mnist lacks train-images-idx3-ubyte\.gz.*set data\.path"):
+    monkeypatch.delenv("NNTUI_MIRROR", raising=False)
+    monkeypatch.setitem(download.MIRRORS, "mnist", ("http://127.0.0.1:9/",))  # nothing listens on port 9
+    with pytest.raises(DataError, match=r"mnist: could not download train-images-idx3-ubyte\.gz from any mirror "
+                                        r"\(http://127\.0\.0\.1:9/train-images.*Offline\? Place the four published files"):
         engine.load_data(spec(name="mnist"))
+    assert not list((tmp_path / "mnist").iterdir()), "a failed download left a file in the cache"

@@ -9,10 +9,13 @@ import numpy as np
 
 from ..errors import DataError
 from .catalog import DIGIT_CLASSES, FASHION_CLASSES, DataInfo, static_info
+from .download import fetch, is_cached
 from .idx import cache_root, load_idx
 from .synthetic import GENERATORS, generate
+from .tabular import read_csv, read_npz
 
-__all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "split_stratified"]
+__all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "split_stratified", "fetch",
+           "is_cached", "scale_with"]
 
 
 @dataclass
@@ -43,11 +46,17 @@ class Dataset:
 
     def scale(self, x_raw: np.ndarray) -> np.ndarray:
         """Apply this dataset's fitted scaling to raw inputs (e.g. new samples to predict)."""
-        x = np.asarray(x_raw, dtype=np.float32)
-        x = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
-        if not self.scaler or self.scaler["kind"] == "none":
-            return x
-        return ((x - self.scaler["offset"]) * self.scaler["scale"]).astype(np.float32)
+        return scale_with(self.scaler, x_raw)
+
+
+def scale_with(scaler: dict, x_raw) -> np.ndarray:
+    """Raw inputs (images are flattened) scaled as a dataset's training part was: the ``scaler``
+    a Dataset fitted, or the one a saved model carries (``engine.load_model(p).scaler``)."""
+    x = np.asarray(x_raw, dtype=np.float32)
+    x = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
+    if not scaler or str(scaler["kind"]) == "none":
+        return x
+    return ((x - scaler["offset"]) * scaler["scale"]).astype(np.float32)
 
 
 def split_stratified(y: np.ndarray, fraction: float, rng: np.random.Generator,
@@ -81,7 +90,7 @@ def _fit_scaler(kind: str, x: np.ndarray, per_feature: bool) -> dict:
             "scale": np.asarray(1.0 / span, dtype=np.float32)}
 
 
-def _raw(spec):
+def _raw(spec, progress=None):
     """(x_train, y_train, x_test or None, y_test or None, info) before splitting and scaling."""
     info = static_info(spec)
     rng = np.random.default_rng([spec.seed, 7])
@@ -89,19 +98,27 @@ def _raw(spec):
         with resources.files(__package__).joinpath("digits.npz").open("rb") as fh, np.load(fh) as z:
             return z["x"], z["y"].astype(np.int64), None, None, info
     if spec.name in ("fashion-mnist", "mnist"):
+        if not spec.path and not is_cached(spec.name):
+            fetch(spec.name, progress=progress)   # first use: download into the cache, verified
         x_tr, y_tr, x_te, y_te = load_idx(spec.name, spec.path)
         return x_tr, y_tr.astype(np.int64), x_te, y_te.astype(np.int64), info
     if spec.name in GENERATORS:
         x, y = generate(spec.name, spec.samples, spec.noise, rng, spec.classes)
         return x, y, None, None, info
-    raise DataError(f"data.name: {spec.name!r} files are not supported yet (csv and npz come with the "
-                    "datasets release); use digits, fashion-mnist, mnist or a synthetic set")
+    if spec.name == "csv":
+        table = read_csv(spec.path, spec.target, spec.header, spec.delimiter, spec.task)
+    else:
+        table = read_npz(spec.path, spec.task)
+    k = table.y.shape[1] if table.task == "regression" else len(table.class_names)
+    info = DataInfo(table.x.shape[1], k, table.task, tuple(table.class_names), table.image_shape)
+    return table.x, table.y, table.x_test, table.y_test, info
 
 
-def load_data(spec, *, subset: int | None = None) -> Dataset:
+def load_data(spec, *, subset: int | None = None, progress=None) -> Dataset:
     """Load, split (stratified, from ``spec.seed``) and scale a dataset. ``subset`` keeps only the
-    first n training rows (quick experiments and tests)."""
-    x_tr, y_tr, x_te, y_te, info = _raw(spec)
+    first n training rows (quick experiments and tests); ``progress(file, done, total)`` hears
+    about a first-use download."""
+    x_tr, y_tr, x_te, y_te, info = _raw(spec, progress)
     x_tr = np.asarray(x_tr).reshape(len(x_tr), -1)
     classification = info.task == "classification"
     rng = np.random.default_rng([spec.seed, 11])

@@ -1,0 +1,288 @@
+"""Your own data: CSV files and NPZ archives, read into arrays with errors that name the file,
+line and column.
+
+CSV is read in chunks of rows: each chunk's text becomes float32 in one NumPy conversion, and
+only a chunk that fails is scanned cell by cell to say where, so that a million rows never turn
+into a million Python lists at once (peak memory: the finished arrays plus one chunk)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+MAX_CLASSES = 1000
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+CHUNK_ROWS = 16384
+MAX_INFERRED_CLASSES = 50   # an all-integer numeric target with more distinct values is regression
+
+
+@dataclass
+class Table:
+    x: np.ndarray
+    y: np.ndarray                  # int64 class codes, or float32 (n, k) for regression
+    task: str
+    class_names: list[str]
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    image_shape: tuple[int, int] | None = None
+    feature_names: list[str] | None = None
+
+
+def _open_text(path: Path):
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _bad_cell(path, rows, lines, names, columns):
+    """The first cell of a chunk that is not a finite number, as a DataError."""
+    for row, line in zip(rows, lines):
+        for c in columns:
+            value = row[c].strip()
+            where = f"{path}: line {line}, column {c + 1} ({names[c]})"
+            if value == "":
+                return DataError(f"{where}: missing value")
+            try:
+                number = float(value)
+            except ValueError:
+                return DataError(f"{where}: not a number: {value!r}")
+            if not math.isfinite(number):
+                return DataError(f"{where}: not a finite number: {value!r}")
+            if abs(number) > FLOAT32_MAX:
+                return DataError(f"{where}: {value!r} is too large for float32 (at most {FLOAT32_MAX:.3g})")
+    return DataError(f"{path}: a value in lines {lines[0]}-{lines[-1]} is not a number")
+
+
+def read_csv(path: str | Path, target: str | int = -1, header: str = "auto", delimiter: str = ",",
+             task: str = "auto") -> Table:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        with _open_text(path) as fh:
+            return _read_csv(path, fh, target, header, delimiter, task)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: not valid CSV: {exc}") from None
+
+
+def _read_csv(path, fh, target, header, delimiter, task) -> Table:
+    reader = csv.reader(fh, delimiter=delimiter)
+    first = next((row for row in reader if row), None)
+    if first is None:
+        raise DataError(f"{path}: the file is empty")
+    first_line = reader.line_num
+    ncols = len(first)
+    second = next((row for row in reader if row), None)
+    second_line = reader.line_num
+    if header == "auto":
+        # A header row has text where the data below it has numbers (a text target column has
+        # text in every row); with no second row to compare, any text means a header.
+        if second is None or len(second) != ncols:
+            has_header = not all(_is_number(v) for v in first)
+        else:
+            has_header = any(not _is_number(a) and _is_number(b) for a, b in zip(first, second))
+    else:
+        has_header = header == "yes"
+    names = [v.strip() for v in first] if has_header else [f"column {i + 1}" for i in range(ncols)]
+    if ncols < 2:
+        raise DataError(f"{path}: line {first_line} has {ncols} column; a dataset needs features and a target")
+    t = _target_index(path, target, names, has_header, ncols)
+    features = [c for c in range(ncols) if c != t]
+
+    x_parts, y_parts = [], []
+    numeric_target = None
+    pending = [] if has_header else [(first, first_line)]
+    rows_seen = 0
+    if second is not None:
+        if len(second) != ncols:
+            raise DataError(f"{path}: line {second_line} has {len(second)} fields, expected {ncols} "
+                            f"(as on line {first_line})")
+        pending.append((second, second_line))
+
+    def flush(chunk):
+        nonlocal numeric_target
+        rows = [r for r, _ in chunk]
+        lines = [ln for _, ln in chunk]
+        feats = [[r[c] for c in features] for r in rows]
+        try:
+            with np.errstate(over="ignore"):   # values beyond float32 become inf, reported below
+                block = np.array(feats, dtype=np.float32)
+        except ValueError:
+            raise _bad_cell(path, rows, lines, names, features) from None
+        if not np.isfinite(block).all():
+            raise _bad_cell(path, rows, lines, names, features)
+        col = [r[t].strip() for r in rows]
+        for value, line in zip(col, lines):
+            if value == "":
+                raise DataError(f"{path}: line {line}, column {t + 1} ({names[t]}): missing target value")
+        if numeric_target is None:  # decided by the first chunk; text later on is reported by line
+            numeric_target = all(_is_number(v) for v in col)
+        if numeric_target:
+            try:
+                values = np.array(col, dtype=np.float64)
+            except ValueError:
+                raise _bad_cell(path, rows, lines, names, [t]) from None
+            if not np.isfinite(values).all():
+                raise _bad_cell(path, rows, lines, names, [t])
+            y_parts.append(values)
+        else:
+            y_parts.append(np.array(col))
+        x_parts.append(block)
+
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != ncols:
+            raise DataError(f"{path}: line {reader.line_num} has {len(row)} fields, expected {ncols} "
+                            f"(as on line {first_line})")
+        pending.append((row, reader.line_num))
+        if len(pending) >= CHUNK_ROWS:
+            flush(pending)
+            rows_seen += len(pending)
+            pending = []
+    if pending:
+        flush(pending)
+        rows_seen += len(pending)
+    if rows_seen == 0:
+        raise DataError(f"{path}: no data rows after the header")
+    x = np.concatenate(x_parts) if len(x_parts) > 1 else x_parts[0]
+    del x_parts
+    y_raw = np.concatenate(y_parts) if len(y_parts) > 1 else y_parts[0]
+    y, resolved, classes = _targets(path, y_raw, numeric_target, task, names[t])
+    return Table(x, y, resolved, classes, feature_names=[names[c] for c in features])
+
+
+def _target_index(path, target, names, has_header, ncols) -> int:
+    if isinstance(target, int):
+        if not -ncols <= target < ncols:
+            raise DataError(f"{path}: data.target {target} is not a column: the file has columns 0..{ncols - 1}")
+        return target % ncols
+    if target.lstrip("-").isdigit() and target not in names:
+        return _target_index(path, int(target), names, has_header, ncols)
+    if not has_header:
+        raise DataError(f"{path}: data.target {target!r} names a column, but the file has no header row")
+    if target not in names:
+        raise DataError(f"{path}: data.target {target!r} is not a column; columns: {', '.join(names)}")
+    return names.index(target)
+
+
+def _format_class(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _targets(path, y_raw: np.ndarray, numeric: bool, task: str, column: str):
+    """(y, task, class names) from a target column; classification unless told or clearly continuous."""
+    if numeric:
+        integral = bool(np.all(np.mod(y_raw, 1) == 0))
+        distinct = np.unique(y_raw)
+        if task == "auto":
+            task = "classification" if integral and len(distinct) <= MAX_INFERRED_CLASSES else "regression"
+        if task == "regression":
+            return y_raw.astype(np.float32).reshape(-1, 1), "regression", []
+        names = [_format_class(v) for v in distinct]
+        codes = np.searchsorted(distinct, y_raw)
+    else:
+        if task == "regression":
+            bad = str(next(v for v in y_raw if not _is_number(v)))
+            raise DataError(f"{path}: column {column!r} holds text ({bad!r}), which regression cannot predict")
+        distinct, codes = np.unique(y_raw, return_inverse=True)
+        names = [str(v) for v in distinct]
+        task = "classification"
+    _check_classes(path, len(names), column, names)
+    return codes.astype(np.int64), task, names
+
+
+def _check_classes(path, k, column, names):
+    if k < 2:
+        raise DataError(f"{path}: the target column {column!r} has a single class ({names[0]!r}): "
+                        "nothing to learn")
+    if k > MAX_CLASSES:
+        raise DataError(f"{path}: the target column {column!r} has {k:,} distinct values: more than "
+                        f"{MAX_CLASSES:,} classes. Is it the right column (data.target)? For a numeric "
+                        "target, set data.task = \"regression\".")
+
+
+def read_npz(path: str | Path, task: str = "auto") -> Table:
+    """Arrays ``x`` and ``y``, optionally ``x_test`` and ``y_test``; images (n, h, w) are flattened."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise DataError(f"{path}: not a readable .npz archive (not a zip file); save one with "
+                            "numpy.savez(path, x=..., y=...)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except ValueError as exc:
+        raise DataError(f"{path}: cannot read without pickle (object arrays are not allowed): {exc}") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz archive: {exc}") from None
+    for need in ("x", "y"):
+        if need not in arrays:
+            raise DataError(f"{path}: no array {need!r}; the archive holds {', '.join(sorted(arrays)) or 'nothing'} "
+                            "(expected x, y and optionally x_test, y_test)")
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise DataError(f"{path}: x_test and y_test come together; the archive has only one of them")
+    x, y = arrays["x"], arrays["y"]
+    image_shape = tuple(x.shape[1:3]) if x.ndim == 3 else None
+    x = _features(path, "x", x)
+    y_test = arrays.get("y_test")
+    x_test = None if "x_test" not in arrays else _features(path, "x_test", arrays["x_test"])
+    if len(y) != len(x):
+        raise DataError(f"{path}: x has {len(x)} rows but y has {len(y)}")
+    if x_test is not None:
+        if x_test.shape[1] != x.shape[1]:
+            raise DataError(f"{path}: x_test has {x_test.shape[1]} features per row, x has {x.shape[1]}")
+        if len(y_test) != len(x_test):
+            raise DataError(f"{path}: x_test has {len(x_test)} rows but y_test has {len(y_test)}")
+    if len(x) == 0:
+        raise DataError(f"{path}: x has no rows")
+    n = len(y)
+    both = y if y_test is None else np.concatenate([y, y_test])
+    if both.ndim > 1 and not (both.ndim == 2 and both.shape[1] == 1):
+        if task == "classification":
+            raise DataError(f"{path}: y has shape {y.shape}; class labels are one value per row")
+        if not np.issubdtype(both.dtype, np.number):
+            raise DataError(f"{path}: y must be numbers for multi-output regression, got {both.dtype}")
+        yy = both.astype(np.float32)
+        return Table(x, yy[:n], "regression", [], x_test, None if y_test is None else yy[n:], image_shape)
+    both = both.reshape(-1)
+    numeric = np.issubdtype(both.dtype, np.number)
+    if numeric and not np.isfinite(both).all():
+        raise DataError(f"{path}: y holds a missing or infinite value at row {int(np.argmin(np.isfinite(both)))}")
+    if not numeric and both.dtype.kind not in "US":
+        raise DataError(f"{path}: y must be numbers or text labels, got {both.dtype}")
+    yy, resolved, names = _targets(path, both.astype(np.float64) if numeric else both.astype(str), numeric, task, "y")
+    return Table(x, yy[:n], resolved, names, x_test, None if y_test is None else yy[n:], image_shape)
+
+
+def _features(path, name, a) -> np.ndarray:
+    if not np.issubdtype(a.dtype, np.number) or a.dtype.kind == "c":
+        raise DataError(f"{path}: {name} must hold real numbers, got {a.dtype}")
+    if a.ndim < 2:
+        raise DataError(f"{path}: {name} must have one row per sample (2 or more dimensions), got shape {a.shape}")
+    a = a.reshape(a.shape[0], -1)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        r, c = np.argwhere(~np.isfinite(a))[0]
+        raise DataError(f"{path}: {name} holds a missing or infinite value at row {r}, column {c}")
+    return a
