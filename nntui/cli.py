@@ -18,7 +18,87 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int)
     t.add_argument("--batch-size", type=int)
+    d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
+    d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
+    d.add_argument("name", nargs="?", help="the dataset to fetch (fashion-mnist or mnist)")
+    d.add_argument("--mirror", help="a base URL to try before the built-in mirrors")
     return p
+
+
+class DownloadDisplay:
+    """Download progress: a Rich bar on a terminal, a plain line per quarter otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stdout.isatty()
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+        self.said: dict[str, int] = {}
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if self.tty:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+            if self.bar is None:
+                self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                                    TransferSpeedColumn())
+                self.bar.start()
+            if name not in self.tasks:
+                self.tasks[name] = self.bar.add_task(name, total=total or None)
+            self.bar.update(self.tasks[name], completed=done, total=total or None)
+            return
+        quarter = 4 if total and done >= total else (4 * done // total if total else 0)
+        if quarter > self.said.get(name, -1):
+            self.said[name] = quarter
+            print(f"downloading {name}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB", flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _datasets(args) -> int:
+    import os
+
+    import engine
+    from engine.data import list_datasets
+    from engine.data.download import MIRRORS
+
+    if args.action is None:
+        rows = list_datasets()
+        cols = ("name", "samples", "features", "classes", "task", "source")
+        widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols[:-1]}
+        print("  ".join(c.ljust(widths[c]) for c in cols[:-1]) + "  source")
+        for r in rows:
+            print("  ".join(r[c].ljust(widths[c]) for c in cols[:-1]) + "  " + r["source"])
+        return EXIT_OK
+    if args.name not in MIRRORS:
+        print(f"nntui: datasets fetch: {args.name!r} is not downloadable; choose one of {', '.join(MIRRORS)}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.mirror:
+        os.environ["NNTUI_MIRROR"] = args.mirror
+    display = DownloadDisplay()
+    try:
+        folder = engine.data.fetch(args.name, progress=display)
+    except engine.DataError as exc:
+        display.close()
+        print(f"nntui: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    display.close()
+    print(f"{args.name}: verified and cached in {folder}")
+    return EXIT_OK
+
+
+_downloads: DownloadDisplay | None = None
+
+
+def _download_display(name, done, total):
+    global _downloads
+    if _downloads is None:
+        _downloads = DownloadDisplay()
+    _downloads(name, done, total)
+    if total and done >= total and name.startswith("t10k-labels"):
+        _downloads.close()
 
 
 def _fmt(v, spec=".4f"):
@@ -43,6 +123,8 @@ def _print_event(event) -> None:
         elif kind == "weights_restored":
             msg = f"restored the best weights, from epoch {event.best_epoch} ({event.monitor} {event.best:.4f})"
         print(f"  {kind.replace('_', ' ')}: {msg}", flush=True)
+    elif kind == "download":
+        _download_display(event.file, event.done, event.total)
     elif kind == "finished":
         print(f"finished ({event.reason}) after {event.epochs_run} epochs in {event.seconds:.1f}s: "
               f"test_loss {_fmt(event.test_loss)}  test_accuracy {_fmt(event.test_accuracy)}", flush=True)
@@ -92,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "train":
         return _train(args)
+    if args.command == "datasets":
+        return _datasets(args)
     print("nntui: the interactive builder is not in this release yet; train headless with\n"
           "  nntui train EXPERIMENT.toml   (see README.md)", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -75,6 +75,8 @@ def test_real_fashion_mnist_verified_and_read(fashion_dir):
                               "Sneaker", "Bag", "Ankle boot"]
     assert np.bincount(ds.y_test).tolist() == [1000] * 10
     assert ds.x_train.max() == 1.0 and ds.x_train.min() == 0.0
+    whole = engine.load_data(spec(name="fashion-mnist", path=str(fashion_dir), validation_split=0.0))
+    assert len(whole.x_train) == 60000 and np.bincount(whole.y_train).tolist() == [6000] * 10
 
 
 def test_corrupt_or_missing_idx_files_are_refused(fashion_dir, tmp_path):

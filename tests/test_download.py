@@ -123,3 +123,22 @@ def test_first_use_through_load_data_and_the_trainer(server, tmp_path, monkeypat
     assert [e.kind for e in events][0] == "download"
     assert result.metrics["epochs_run"] == 1 and len(result.data.x_test) == 20
     assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(FILES)
+
+
+def test_datasets_command_lists_and_fetches(server, tmp_path, monkeypatch, capsys):
+    from nntui.cli import main
+
+    monkeypatch.setenv("NNTUI_DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(download.MIRRORS, "mnist", ("http://127.0.0.1:9/",))
+    monkeypatch.setitem(download.SHA256, "mnist", server.sums)
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist" in out and "not cached: downloads on first use" in out and "embedded" in out
+    assert main(["datasets", "fetch", "mnist", "--mirror", server.base + "/good/"]) == 0
+    out = capsys.readouterr().out
+    assert f"mnist: verified and cached in {tmp_path / 'mnist'}" in out
+    assert "downloading train-images-idx3-ubyte.gz" in out and "\x1b" not in out   # plain lines off a terminal
+    main(["datasets"])
+    assert f"cached in {tmp_path / 'mnist'}" in capsys.readouterr().out
+    assert main(["datasets", "fetch", "digits"]) == 2
+    assert "not downloadable" in capsys.readouterr().err

@@ -15,7 +15,33 @@ from .synthetic import GENERATORS, generate
 from .tabular import read_csv, read_npz
 
 __all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "split_stratified", "fetch",
-           "is_cached", "scale_with"]
+           "is_cached", "scale_with", "list_datasets"]
+
+DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
+SIZES = {"digits": "1,797", "fashion-mnist": "60,000 + 10,000", "mnist": "60,000 + 10,000"}
+
+
+def list_datasets() -> list[dict]:
+    """Every named dataset: samples, features, classes, task, and where it comes from (cached or not)."""
+    from ..spec import DATASETS, DataSpec
+
+    rows = []
+    for name in DATASETS:
+        if name in ("csv", "npz"):
+            rows.append({"name": name, "samples": "your file", "features": "-", "classes": "-",
+                         "task": "inferred", "source": f"data.path ({'CSV, header optional' if name == 'csv' else 'arrays x, y'})"})
+            continue
+        info = static_info(DataSpec(name=name))
+        if name in DOWNLOAD_MB:
+            folder = cache_root() / name
+            source = (f"cached in {folder}" if is_cached(name) else
+                      f"not cached: downloads on first use ({DOWNLOAD_MB[name]} MB) to {folder}")
+        else:
+            source = "embedded" if name == "digits" else "generated (data.samples, data.noise, data.seed)"
+        rows.append({"name": name, "samples": SIZES.get(name, "1,000"), "features": str(info.n_features),
+                     "classes": "-" if info.task == "regression" else str(info.n_classes), "task": info.task,
+                     "source": source})
+    return rows
 
 
 @dataclass
