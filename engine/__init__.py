@@ -10,7 +10,7 @@ if "numpy" not in _sys.modules:
     # loads OpenBLAS, so scripts that import numpy first can export it themselves.
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
-from . import events
+from . import events, presets
 from .activations import ACTIVATIONS
 from .api import build_model, load_model
 from .backends import BackendChoice, resolve_backend

@@ -1,23 +1,29 @@
-"""The ``nntui`` command line: headless training for scripts, SSH and CI."""
+"""The ``nntui`` command line."""
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, train_command
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nntui", description="Build, train and understand MLPs in the terminal.")
     sub = p.add_subparsers(dest="command")
-    t = sub.add_parser("train", help="train an experiment headless")
-    t.add_argument("experiment", help="experiment TOML file")
+    t = sub.add_parser("train", help="train an experiment headless and save the run folder")
+    t.add_argument("experiment", nargs="?", help="experiment TOML file")
+    t.add_argument("--preset", help="a built-in experiment instead of a file (see: nntui presets)")
+    t.add_argument("--report", metavar="DIR", help="the run folder (default: runs/<timestamp>-<name>)")
     t.add_argument("--backend", choices=["auto", "numpy", "mlx"])
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int)
     t.add_argument("--batch-size", type=int)
+    t.add_argument("--quiet", action="store_true", help="only the final line")
+    t.add_argument("--json", action="store_true", help="every event as one JSON object per line on stdout")
+    r = sub.add_parser("report", help="show a saved run in the terminal, or compare several")
+    r.add_argument("folders", nargs="+", metavar="DIR")
+    sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
     d.add_argument("name", nargs="?", help="the dataset to fetch (fashion-mnist or mnist)")
@@ -46,7 +52,7 @@ class DownloadDisplay:
                 self.tasks[name] = self.bar.add_task(name, total=total or None)
             self.bar.update(self.tasks[name], completed=done, total=total or None)
             return
-        quarter = 4 if total and done >= total else (4 * done // total if total else 0)
+        quarter = 4 * done // total if total else 0
         if quarter > self.said.get(name, -1):
             self.said[name] = quarter
             print(f"downloading {name}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB", flush=True)
@@ -65,11 +71,11 @@ def _datasets(args) -> int:
 
     if args.action is None:
         rows = list_datasets()
-        cols = ("name", "samples", "features", "classes", "task", "source")
-        widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols[:-1]}
-        print("  ".join(c.ljust(widths[c]) for c in cols[:-1]) + "  source")
+        cols = ("name", "samples", "features", "classes", "task")
+        widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
+        print("  ".join(c.ljust(widths[c]) for c in cols) + "  source")
         for r in rows:
-            print("  ".join(r[c].ljust(widths[c]) for c in cols[:-1]) + "  " + r["source"])
+            print("  ".join(r[c].ljust(widths[c]) for c in cols) + "  " + r["source"])
         return EXIT_OK
     if args.name not in MIRRORS:
         print(f"nntui: datasets fetch: {args.name!r} is not downloadable; choose one of {', '.join(MIRRORS)}",
@@ -89,95 +95,34 @@ def _datasets(args) -> int:
     return EXIT_OK
 
 
-_downloads: DownloadDisplay | None = None
+def _presets() -> int:
+    import textwrap
 
+    import engine.presets
 
-def _download_display(name, done, total):
-    global _downloads
-    if _downloads is None:
-        _downloads = DownloadDisplay()
-    _downloads(name, done, total)
-    if total and done >= total and name.startswith("t10k-labels"):
-        _downloads.close()
-
-
-def _fmt(v, spec=".4f"):
-    return "-" if v is None else format(v, spec)
-
-
-def _print_event(event) -> None:
-    kind = event.kind
-    if kind == "run_started":
-        print(f"backend {event.backend} on {event.device} ({event.reason}); {event.params:,} params; "
-              f"{event.train_samples} train / {event.val_samples} val / {event.test_samples} test samples",
-              flush=True)
-    elif kind == "epoch_end":
-        print(f"epoch {event.epoch:>3}  loss {_fmt(event.loss)}  accuracy {_fmt(event.accuracy)}  "
-              f"val_loss {_fmt(event.val_loss)}  val_accuracy {_fmt(event.val_accuracy)}  "
-              f"lr {event.lr:.3g}  {event.seconds:.1f}s  {event.samples_per_second:,.0f} samples/s", flush=True)
-    elif kind in ("no_improvement", "early_stop", "weights_restored", "diverged"):
-        msg = getattr(event, "reason", None) or getattr(event, "message", None)
-        if kind == "no_improvement":
-            msg = (f"{event.monitor} {event.value:.4f} did not improve on {event.best:.4f} "
-                   f"(epoch {event.best_epoch}); patience {event.wait}/{event.patience}")
-        elif kind == "weights_restored":
-            msg = f"restored the best weights, from epoch {event.best_epoch} ({event.monitor} {event.best:.4f})"
-        print(f"  {kind.replace('_', ' ')}: {msg}", flush=True)
-    elif kind == "download":
-        _download_display(event.file, event.done, event.total)
-    elif kind == "finished":
-        print(f"finished ({event.reason}) after {event.epochs_run} epochs in {event.seconds:.1f}s: "
-              f"test_loss {_fmt(event.test_loss)}  test_accuracy {_fmt(event.test_accuracy)}", flush=True)
-
-
-def _train(args) -> int:
-    import engine
-
-    try:
-        exp = engine.Experiment.from_toml(args.experiment)
-        exp = engine.with_overrides(exp, epochs=args.epochs, seed=args.seed, backend=args.backend,
-                                    batch_size=args.batch_size)
-        engine.resolve_backend(exp.backend)
-    except (engine.SpecError, engine.BackendUnavailable) as exc:
-        print(f"nntui: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    control = engine.TrainingControl()
-    interrupts = []
-
-    def on_signal(signum, frame):
-        interrupts.append(signum)
-        if len(interrupts) > 1:
-            raise KeyboardInterrupt
-        print("\nstopping after this batch (again to quit at once)", file=sys.stderr, flush=True)
-        control.stop()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        result = engine.train(exp, on_event=_print_event, control=control)
-    except (engine.SpecError, engine.DataError, engine.BackendUnavailable) as exc:
-        print(f"nntui: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # a failure during training: say what, no traceback
-        print(f"nntui: training failed: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-    if interrupts:
-        return EXIT_INTERRUPTED
-    return EXIT_DIVERGED if result.reason == "diverged" else EXIT_OK
+    for exp in engine.presets.list_presets():
+        layers = "-".join(str(layer.units) for layer in exp.model.layers if layer.type == "dense")
+        print(f"{exp.name:<24}{exp.data.name:<15}{layers:<18}{exp.optimizer.name}, {exp.train.epochs} epochs, "
+              f"batch {exp.train.batch_size}")
+        print(textwrap.indent(textwrap.fill(exp.description, 88), "    "))
+    print("\nrun one with: nntui train --preset NAME")
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "train":
-        return _train(args)
+        return train_command(args)
     if args.command == "datasets":
         return _datasets(args)
+    if args.command == "presets":
+        return _presets()
+    if args.command == "report":
+        from .report_view import show
+
+        return show(args.folders)
     print("nntui: the interactive builder is not in this release yet; train headless with\n"
-          "  nntui train EXPERIMENT.toml   (see README.md)", file=sys.stderr)
+          "  nntui train EXPERIMENT.toml   or   nntui train --preset digits   (see README.md)", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -14,12 +14,13 @@ def nntui(*args, cwd=ROOT):
 
 
 def test_headless_run_on_digits():
-    r = nntui("train", "examples/digits.toml", "--epochs", "3", "--seed", "2", "--backend", "numpy")
+    r = nntui("train", "examples/digits.toml", "--epochs", "3", "--seed", "2", "--backend", "numpy", "--report",
+              str(ROOT / ".pytest_cache" / "cli-run"))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("backend numpy on cpu (asked for numpy)")
     assert sum(line.startswith("epoch") for line in lines) == 3
-    assert "test_accuracy" in lines[-1] and "\x1b" not in r.stdout
+    assert "test_accuracy" in lines[-2] and "\x1b" not in r.stdout
 
 
 def test_bad_file_exits_2_naming_the_field(tmp_path):
@@ -42,10 +43,11 @@ def test_missing_file_and_missing_dataset_exit_2(tmp_path):
 
 
 def test_diverged_run_exits_3(tmp_path):
+    """(the run folder goes to tmp_path)"""
     exp = tmp_path / "boom.toml"
     hidden = '[[model.layers]]\nunits = 64\ninitializer = "random_normal"\ninit_scale = 5.0\n'
     exp.write_text('[model]\n' + hidden + hidden + '[[model.layers]]\nunits = 10\nactivation = "softmax"\n'
                    '[optimizer]\nname = "sgd"\nlearning_rate = 500.0\n[train]\nepochs = 3\n')
-    r = nntui("train", str(exp))
+    r = nntui("train", str(exp), "--report", str(tmp_path / "run"))
     assert r.returncode == 3, r.stdout + r.stderr
     assert "diverged: loss became" in r.stdout and "RuntimeWarning" not in r.stderr

@@ -1,0 +1,162 @@
+"""report.md and its curves (SVG, which GitHub and browsers render), written from a run's files'
+contents. Colours and markers are the TUI's: train and validation keep their two colours, ^ marks
+the best epoch and x the early stop."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+TRAIN, VALIDATION = "#3a8fd9", "#e8891c"      # the theme's train / validation hues, darkened for white pages
+MARK_BEST, MARK_STOP = "^", "x"
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def svg_chart(title: str, series: list[tuple[str, list, str]], best: int | None = None,
+              stop: int | None = None, width: int = 640, height: int = 320) -> str:
+    """A line chart over epochs 1..n: ``series`` is (label, values or None, colour); the best epoch
+    is marked on the last series that has a value there, the stop epoch on every series."""
+    pts = [(i + 1, v) for _, ys, _ in series for i, v in enumerate(ys) if v is not None and math.isfinite(v)]
+    if not pts:
+        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60"><text x="10" y="30">{escape(title)}: no data</text></svg>'
+    n = max(len(ys) for _, ys, _ in series)
+    y_lo, y_hi = min(v for _, v in pts), max(v for _, v in pts)
+    pad = (y_hi - y_lo) * 0.08 or abs(y_hi) * 0.1 or 1.0
+    y_lo, y_hi = y_lo - pad, y_hi + pad
+    left, right, top, bottom = 60, 20, 34, 40
+    pw, ph = width - left - right, height - top - bottom
+    x_of = (lambda e: left + (e - 1) / max(1, n - 1) * pw)
+    y_of = (lambda v: top + (y_hi - v) / (y_hi - y_lo) * ph)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+    for t in _ticks(y_lo, y_hi):
+        y = y_of(t)
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{t:.4g}</text>')
+    step = max(1, math.ceil(n / 10))
+    for e in range(1, n + 1, step):
+        out.append(f'<text x="{x_of(e):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#555">{e}</text>')
+    out.append(f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" fill="#555">epoch</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>')
+    for k, (label, ys, colour) in enumerate(series):
+        coords = [(x_of(i + 1), y_of(v)) for i, v in enumerate(ys) if v is not None and math.isfinite(v)]
+        if not coords:
+            continue
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords]
+        lx = left + pw - 150
+        ly = top + 14 + 16 * k
+        out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{lx + 24}" y="{ly}">{escape(label)}</text>')
+    for epoch, symbol, colour, label in ((best, MARK_BEST, "#2a9d2a", "best"), (stop, MARK_STOP, "#d62828", "stop")):
+        if not epoch:
+            continue
+        for _, ys, _ in (series[-1:] if symbol == MARK_BEST else series):
+            v = ys[epoch - 1] if epoch - 1 < len(ys) else None
+            if v is not None and math.isfinite(v):
+                out.append(f'<text x="{x_of(epoch):.1f}" y="{y_of(v) - 8:.1f}" text-anchor="middle" '
+                           f'font-size="15" font-weight="bold" fill="{colour}">{symbol}</text>')
+        x = x_of(epoch)
+        anchor = "end" if x > left + pw - 40 else "start" if x < left + 40 else "middle"
+        out.append(f'<text x="{x:.1f}" y="{top + ph - 6}" text-anchor="{anchor}" fill="{colour}">'
+                   f'{label} @{epoch}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _fmt(v, spec=".4f") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return format(v, spec) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+def markdown_report(exp, summary: str, data_line: str, history: list[dict], events: list[dict],
+                    metrics: dict) -> str:
+    """The human report of a run."""
+    title = exp.name or "run"
+    lines = [f"# {title}", ""]
+    if exp.description:
+        lines += [exp.description.strip(), ""]
+    status = metrics.get("reason", "completed")
+    if metrics.get("interrupted"):
+        status += " (interrupted)"
+    lines += ["| | |", "|---|---|", f"| data | {data_line} |",
+              f"| backend | {metrics.get('backend')} on {metrics.get('device')} |",
+              f"| epochs | {metrics.get('epochs_run')} of {exp.train.epochs} ({status}) |",
+              f"| time | {_fmt(metrics.get('seconds'), '.1f')} s, {_fmt(metrics.get('samples_per_second'), ',.0f')} samples/s |",
+              "", "## Results", ""]
+    if metrics.get("test_accuracy") is not None or metrics.get("test_mae") is not None:
+        lines += ["| test loss | test accuracy |" if metrics.get("test_mae") is None else "| test loss | test MAE |",
+                  "|---:|---:|",
+                  f"| {_fmt(metrics.get('test_loss'))} | "
+                  f"{_fmt(metrics.get('test_accuracy') if metrics.get('test_mae') is None else metrics.get('test_mae'))} |", ""]
+    else:
+        lines += ["No test metrics (the run ended before they were computed).", ""]
+    lines += ["![loss](loss.svg)", ""]
+    if any(r.get("accuracy") is not None for r in history):
+        lines += ["![accuracy](accuracy.svg)", ""]
+    lines += ["## Model", "", "```", summary, "```", "",
+              f"- loss: {exp.model.loss}" + (f", label smoothing {exp.model.label_smoothing:g}" if exp.model.label_smoothing else ""),
+              "- optimizer: " + exp.optimizer.name + " (" + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                                                              for k, v in exp.optimizer.hyperparameters().items()) + ")",
+              "- schedule: " + exp.schedule.name + ("" if exp.schedule.name == "constant" else " (" + ", ".join(
+                  f"{k} {v}" for k, v in exp.schedule.settings().items()) + f", per {exp.schedule.unit})"),
+              f"- batch size {exp.train.batch_size}, seed {exp.seed}", ""]
+    lines += ["## Early stopping", ""] + _story(exp, events, metrics) + [""]
+    lines += ["## Epochs", "", "| epoch | loss | accuracy | val_loss | val_accuracy | lr | seconds |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in history:
+        lines.append(f"| {r['epoch']} | {_fmt(r['loss'])} | {_fmt(r['accuracy'])} | {_fmt(r['val_loss'])} | "
+                     f"{_fmt(r['val_accuracy'])} | {_fmt(r['lr'], '.3g')} | {_fmt(r['seconds'], '.2f')} |")
+    lines.append("")
+    cm, names = metrics.get("confusion_matrix"), metrics.get("class_names")
+    if cm and names:
+        lines += ["## Confusion matrix (test set)", "", "Rows: true class; columns: predicted.", "",
+                  "| true \\ predicted | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        lines += [f"| {names[i]} | " + " | ".join(f"**{v}**" if i == j else str(v) for j, v in enumerate(row)) + " |"
+                  for i, row in enumerate(cm)]
+        lines += ["", "| class | test accuracy | samples |", "|---|---:|---:|"]
+        lines += [f"| {names[i]} | {_fmt(acc)} | {sum(cm[i])} |" for i, acc in enumerate(metrics["per_class_accuracy"])]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _story(exp, events: list[dict], metrics: dict) -> list[str]:
+    es = exp.early_stopping
+    diverged = [e for e in events if e.get("event") == "diverged"]
+    out = []
+    if diverged:
+        out.append(f"- Diverged: {diverged[0]['message']}")
+    if es is None:
+        return out + ["- Not configured: all epochs were trained."]
+    out.append(f"- Monitoring {es.monitor} ({es.direction}), patience {es.patience}, min_delta {es.min_delta:g}"
+               + (f", smoothed over {es.smoothing} epochs" if es.smoothing > 1 else "")
+               + (", restoring the best weights." if es.restore_best_weights else "."))
+    for e in events:
+        kind = e.get("event")
+        if kind == "improved":
+            out.append(f"- Epoch {e['epoch']}: new best {e['monitor']} {_fmt(e['value'])}.")
+        elif kind == "no_improvement":
+            out.append(f"- Epoch {e['epoch']}: {e['monitor']} {_fmt(e['value'])}, no improvement on "
+                       f"{_fmt(e['best'])} (epoch {e['best_epoch']}); patience {e['wait']}/{e['patience']}.")
+        elif kind == "early_stop":
+            out.append(f"- **Stopped early at epoch {e['epoch']}**: {e['reason']}.")
+        elif kind == "weights_restored":
+            out.append(f"- Restored the weights of epoch {e['best_epoch']} ({e['monitor']} {_fmt(e['best'])}).")
+    if not metrics.get("stopped_early") and not diverged:
+        out.append(f"- Did not stop early; best epoch {metrics.get('best_epoch')}.")
+    return out

@@ -1,0 +1,247 @@
+"""`nntui train`: a headless run for scripts, SSH and CI. Progress goes to the terminal (Rich
+bars), to plain lines (not a terminal) or to JSON lines (--json); the run folder is written as
+the run goes. Ctrl+C or SIGTERM stops after the current batch and saves everything (recorded
+as interrupted); a second Ctrl+C quits at once, leaving the folder valid."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+import engine
+from engine.recorder import RunFolderError, RunRecorder
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _fmt(v, spec=".4f"):
+    return "-" if v is None else format(v, spec)
+
+
+def epoch_line(e) -> str:
+    if e.accuracy is None:
+        first = f"loss {_fmt(e.loss)}  mae {_fmt(e.mae)}  val_loss {_fmt(e.val_loss)}  val_mae {_fmt(e.val_mae)}"
+    else:
+        first = (f"loss {_fmt(e.loss)}  accuracy {_fmt(e.accuracy)}  val_loss {_fmt(e.val_loss)}  "
+                 f"val_accuracy {_fmt(e.val_accuracy)}")
+    return f"epoch {e.epoch:>3}  {first}  lr {e.lr:.3g}  {e.seconds:.1f}s  {e.samples_per_second:,.0f} samples/s"
+
+
+def event_line(e) -> str | None:
+    """The line a person reads for an event (None: nothing to say)."""
+    k = e.kind
+    if k == "run_started":
+        return (f"backend {e.backend} on {e.device} ({e.reason}); {e.params:,} params; {e.train_samples:,} train / "
+                f"{e.val_samples:,} val / {e.test_samples:,} test samples")
+    if k == "epoch_end":
+        return epoch_line(e)
+    if k == "improved":
+        return None
+    if k == "no_improvement":
+        return (f"  no improvement: {e.monitor} {e.value:.4f}, best {e.best:.4f} at epoch {e.best_epoch}; "
+                f"patience {e.wait}/{e.patience}")
+    if k == "early_stop":
+        return f"  early stop at epoch {e.epoch}: {e.reason}"
+    if k == "weights_restored":
+        return f"  restored the best weights, from epoch {e.best_epoch} ({e.monitor} {e.best:.4f})"
+    if k == "diverged":
+        return f"  diverged: {e.message}"
+    if k == "finished":
+        metric = (f"test_accuracy {_fmt(e.test_accuracy)}" if e.test_mae is None else f"test_mae {_fmt(e.test_mae)}")
+        return (f"finished ({e.reason}) after {e.epochs_run} epochs in {e.seconds:.1f}s: "
+                f"test_loss {_fmt(e.test_loss)}  {metric}")
+    return None
+
+
+class PlainDisplay:
+    """One line per epoch and per notable event, no control characters (CI logs, pipes)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.said: dict[str, int] = {}
+
+    def __call__(self, e) -> None:
+        if e.kind == "download":
+            step = 4 * e.done // e.total if e.total else 0
+            if step > self.said.get(e.file, -1) and not self.quiet:
+                self.said[e.file] = step
+                print(f"downloading {e.file}: {e.done / 2**20:.1f} of {e.total / 2**20:.1f} MiB", flush=True)
+            return
+        if self.quiet and e.kind != "finished":
+            return
+        line = event_line(e)
+        if line:
+            print(line, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class JsonDisplay:
+    """Every event as one JSON object per line on stdout, for other programs."""
+
+    def __call__(self, e) -> None:
+        print(json.dumps(e.to_dict()), flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class RichDisplay:
+    """Epoch and batch bars with loss, accuracy, samples/s and ETA; epoch lines stay above them."""
+
+    def __init__(self):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self.console = Console()
+        self.progress = Progress(TextColumn("{task.description:<5}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                                 TimeRemainingColumn(), console=self.console, transient=True)
+        self.epochs = self.batches = self.download = None
+        self.patience = ""
+
+    def __call__(self, e) -> None:
+        p = self.progress
+        if e.kind == "download":
+            if self.download is None:
+                p.start()
+                self.download = p.add_task("data", total=e.total or None, info=e.file)
+            p.update(self.download, completed=e.done, total=e.total or None, info=e.file)
+            return
+        if e.kind == "run_started":
+            if self.download is not None:
+                p.remove_task(self.download)
+            p.start()
+            self.console.print(event_line(e))
+            self.epochs = p.add_task("epoch", total=e.epochs, info="")
+            self.batches = p.add_task("batch", total=e.steps_per_epoch, info="")
+            return
+        if e.kind == "batch":
+            acc = "" if e.accuracy is None else f" acc {e.accuracy:.4f}"
+            p.update(self.batches, completed=e.batch,
+                     info=f"loss {e.loss:.4f}{acc} {e.samples_per_second / 1000:.1f}k/s")
+            return
+        if e.kind == "epoch_end":
+            p.update(self.epochs, completed=e.epoch, info=self.patience)
+            p.reset(self.batches, info="")
+        if e.kind == "no_improvement":
+            self.patience = f"patience {e.wait}/{e.patience}"
+            p.update(self.epochs, info=self.patience)
+        elif e.kind == "improved":
+            self.patience = f"best {e.monitor} {e.value:.4f}"
+            p.update(self.epochs, info=self.patience)
+        line = compact_epoch_line(e) if e.kind == "epoch_end" and self.console.width < 110 else event_line(e)
+        if line:
+            self.console.print(line, highlight=False)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def compact_epoch_line(e) -> str:
+    """The epoch line for a narrow terminal (80 columns): samples/s is on the batch bar."""
+    if e.accuracy is None:
+        return (f"epoch {e.epoch:>3} loss {_fmt(e.loss)} mae {_fmt(e.mae)} val_loss {_fmt(e.val_loss)} "
+                f"val_mae {_fmt(e.val_mae)} lr {e.lr:.2g} {e.seconds:.1f}s")
+    return (f"epoch {e.epoch:>3} loss {_fmt(e.loss)} acc {_fmt(e.accuracy)} val_loss {_fmt(e.val_loss)} "
+            f"val_acc {_fmt(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
+
+
+def default_folder(exp) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / (f"{stamp}-{exp.name}" if exp.name else stamp)
+    folder, n = base, 2
+    while folder.exists():
+        folder, n = Path(f"{base}-{n}"), n + 1
+    return folder
+
+
+def train_command(args) -> int:
+    err = lambda msg: print(f"nntui: {msg}", file=sys.stderr)  # noqa: E731
+    try:
+        if bool(args.experiment) == bool(args.preset):
+            raise engine.SpecError("", "give an experiment file or --preset NAME (one of them)")
+        exp = (engine.presets.load_preset(args.preset) if args.preset else engine.Experiment.from_toml(args.experiment))
+        exp = engine.with_overrides(exp, epochs=args.epochs, seed=args.seed, backend=args.backend,
+                                    batch_size=args.batch_size)
+        engine.resolve_backend(exp.backend)
+    except (engine.SpecError, engine.BackendUnavailable) as exc:
+        err(exc)
+        return EXIT_BAD_INPUT
+    display = JsonDisplay() if args.json else (RichDisplay() if sys.stdout.isatty() and not args.quiet
+                                               else PlainDisplay(args.quiet))
+    try:
+        data = engine.load_data(exp.data, progress=lambda f, d, t: display(engine.events.DownloadProgress(f, d, t)))
+        exp.check_data(data.n_classes, data.task)
+        model = engine.build_model(exp, data.n_features)
+    except (engine.SpecError, engine.DataError, engine.BackendUnavailable) as exc:
+        display.close()
+        err(exc)
+        return EXIT_BAD_INPUT
+    folder = Path(args.report) if args.report else default_folder(exp)
+    try:
+        recorder = RunRecorder(folder, exp, data, model)
+    except RunFolderError as exc:
+        display.close()
+        err(exc)
+        return EXIT_BAD_INPUT
+
+    control = engine.TrainingControl()
+    interrupts: list[int] = []
+
+    def on_signal(signum, frame):
+        interrupts.append(signum)
+        if len(interrupts) > 1:
+            raise KeyboardInterrupt
+        recorder.note("interrupted", signal=signal.Signals(signum).name)
+        print(f"\n{signal.Signals(signum).name}: stopping after this batch and saving the run "
+              "(Ctrl+C again to quit at once)", file=sys.stderr, flush=True)
+        control.stop()
+
+    def sink(e):
+        recorder(e)
+        display(e)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            result = engine.train(exp, on_event=sink, data=data, model=model, control=control)
+        except KeyboardInterrupt:
+            display.close()
+            _quick_save(recorder, "interrupted")
+            err(f"interrupted; the run so far is in {folder}")
+            return EXIT_INTERRUPTED
+        except Exception as exc:  # a failure during training: say what, no traceback, keep the folder
+            display.close()
+            _quick_save(recorder, "failed", error=f"{exc.__class__.__name__}: {exc}")
+            err(f"training failed: {exc.__class__.__name__}: {exc} (the run so far is in {folder})")
+            return EXIT_FAILED
+        display.close()
+        try:
+            recorder.finish(result.metrics, interrupted=bool(interrupts))
+        except KeyboardInterrupt:
+            err(f"interrupted while saving; the files in {folder} are complete as far as they go")
+            return EXIT_INTERRUPTED
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    if not args.json:
+        print(f"run saved to {folder}", flush=True)
+    if interrupts:
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if result.reason == "diverged" else EXIT_OK
+
+
+def _quick_save(recorder: RunRecorder, reason: str, **extra) -> None:
+    """The run folder after a hard stop: what is known, no test evaluation."""
+    try:
+        recorder.finish({"reason": reason, "stopped_early": False, "test_loss": None, "test_accuracy": None,
+                         "backend": recorder.model.choice.name, "device": recorder.model.choice.device, **extra},
+                        interrupted=reason == "interrupted", evaluate=False)
+    except KeyboardInterrupt:
+        pass

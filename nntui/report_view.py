@@ -1,0 +1,143 @@
+"""`nntui report DIR [DIR ...]`: a saved run in the terminal (tables, the early-stopping story,
+the curves as terminal plots), or several runs side by side."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import plotext as plt
+from rich.console import Console
+from rich.table import Table
+
+import engine
+from engine.recorder import read_history
+
+TRAIN, VALIDATION = "blue+", "orange+"
+PALETTE = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+")
+
+
+class RunFiles:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        for name in ("metrics.json", "history.csv", "experiment.toml"):
+            if not (folder / name).is_file():
+                raise FileNotFoundError(f"{folder}: not a run folder (no {name})")
+        self.metrics = json.loads((folder / "metrics.json").read_text())
+        self.history = read_history(folder)
+        self.experiment = engine.Experiment.from_toml(folder / "experiment.toml")
+        events = folder / "events.jsonl"
+        self.events = [json.loads(line) for line in events.read_text().splitlines() if line.strip()] if events.is_file() else []
+
+    label_override: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.label_override or self.experiment.name or self.folder.name
+
+
+def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bool) -> str:
+    plt.clear_figure()
+    plt.plotsize(width, 14)
+    plt.title(title)
+    plt.xlabel("epoch")
+    if not color:
+        plt.theme("clear")
+    n = max((len(ys) for _, ys, _ in series), default=1)
+    step = max(1, -(-n // 8))
+    plt.xticks(list(range(1, n + 1, step)))
+    for label, ys, c in series:
+        pts = [(i + 1, v) for i, v in enumerate(ys) if v is not None]
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker="braille",
+                     color=c if color else None)
+    text = plt.build()
+    return text if color else plt.uncolorize(text)  # plotext leaves reset codes even in its clear theme
+
+
+def show(folders: list[str]) -> int:
+    console = Console(highlight=False)
+    try:
+        runs = [RunFiles(Path(f)) for f in folders]
+    except (FileNotFoundError, json.JSONDecodeError, engine.SpecError) as exc:
+        print(f"nntui: {exc}", file=sys.stderr)
+        return 2
+    width = min(100, shutil.get_terminal_size((100, 30)).columns)
+    color = console.is_terminal
+    if len(runs) == 1:
+        _one(console, runs[0], width, color)
+    else:
+        _compare(console, runs, width, color)
+    return 0
+
+
+def _fmt(v, spec=".4f"):
+    return "-" if v is None else format(v, spec)
+
+
+def _one(console, run: RunFiles, width: int, color: bool) -> None:
+    exp, m = run.experiment, run.metrics
+    console.rule(f"[bold]{run.label}[/]  ({run.folder})")
+    if exp.description:
+        console.print(exp.description.strip())
+    status = m.get("reason", "?") + (" (interrupted)" if m.get("interrupted") else "")
+    console.print(f"{exp.data.name}, backend {m.get('backend')} on {m.get('device')}: {m.get('epochs_run')} of "
+                  f"{exp.train.epochs} epochs, {status}, {_fmt(m.get('seconds'), '.1f')} s")
+    console.print(f"test loss {_fmt(m.get('test_loss'))}   " + (
+        f"test accuracy {_fmt(m.get('test_accuracy'))}" if m.get("test_mae") is None else f"test MAE {_fmt(m.get('test_mae'))}"))
+    h = run.history
+    col = lambda k: [r[k] for r in h]  # noqa: E731
+    print(_plot("loss", [("train", col("loss"), TRAIN), ("validation", col("val_loss"), VALIDATION)], width, color))
+    if any(v is not None for v in col("accuracy")):
+        print(_plot("accuracy", [("train", col("accuracy"), TRAIN), ("validation", col("val_accuracy"), VALIDATION)],
+                    width, color))
+    table = Table("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds", title="Epochs")
+    for r in h:
+        table.add_row(str(r["epoch"]), _fmt(r["loss"]), _fmt(r["accuracy"]), _fmt(r["val_loss"]),
+                      _fmt(r["val_accuracy"]), _fmt(r["lr"], ".3g"), _fmt(r["seconds"], ".2f"))
+    console.print(table)
+    story = [e for e in run.events if e.get("event") in ("no_improvement", "early_stop", "weights_restored",
+                                                          "diverged", "interrupted")]
+    for e in story:
+        kind = e["event"]
+        if kind == "no_improvement":
+            console.print(f"epoch {e['epoch']}: no improvement on {e['monitor']} {_fmt(e['best'])} "
+                          f"(epoch {e['best_epoch']}), patience {e['wait']}/{e['patience']}")
+        elif kind == "early_stop":
+            console.print(f"[bold]early stop at epoch {e['epoch']}[/]: {e['reason']}")
+        elif kind == "weights_restored":
+            console.print(f"restored the weights of epoch {e['best_epoch']}")
+        elif kind == "diverged":
+            console.print(f"[bold red]diverged[/]: {e['message']}")
+        else:
+            console.print(f"interrupted ({e.get('signal')})")
+    cm, names = m.get("confusion_matrix"), m.get("class_names")
+    if cm and names:
+        t = Table("true \\ predicted", *[n[:9] for n in names], "accuracy", title="Confusion matrix (test set)")
+        for i, row in enumerate(cm):
+            acc = m["per_class_accuracy"][i]
+            t.add_row(names[i], *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)], _fmt(acc, ".3f"))
+        console.print(t)
+
+
+def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
+    if len({r.label for r in runs}) < len(runs):  # the same experiment run twice: tell them apart by folder
+        for r in runs:
+            r.label_override = r.folder.name
+    table = Table("run", "data", "epochs", "test loss", "test accuracy", "best epoch", "seconds", "samples/s",
+                  title="Runs side by side")
+    for r in runs:
+        m = r.metrics
+        table.add_row(r.label, r.experiment.data.name, str(m.get("epochs_run")), _fmt(m.get("test_loss")),
+                      _fmt(m.get("test_accuracy")), str(m.get("best_epoch") or "-"), _fmt(m.get("seconds"), ".1f"),
+                      _fmt(m.get("samples_per_second"), ",.0f"))
+    console.print(table)
+    key = "val_loss" if all(any(h["val_loss"] is not None for h in r.history) for r in runs) else "loss"
+    print(_plot(key, [(r.label, [h[key] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
+                width, color))
+    if all(any(h["accuracy"] is not None for h in r.history) for r in runs):
+        key = "val_accuracy" if key == "val_loss" else "accuracy"
+        print(_plot(key, [(r.label, [h[key] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
+                    width, color))
