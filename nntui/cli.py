@@ -109,7 +109,31 @@ def _presets() -> int:
     return EXIT_OK
 
 
+COMMANDS = ("train", "report", "presets", "datasets")
+
+
+def _tui(path: str | None) -> int:
+    import engine
+
+    exp = None
+    if path is not None:
+        try:
+            exp = engine.Experiment.from_toml(path)
+        except engine.SpecError as exc:
+            print(f"nntui: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from .app import make_app
+
+    make_app(path, exp).run()
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return _tui(None)
+    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return _tui(argv[0])
     args = _parser().parse_args(argv)
     if args.command == "train":
         return train_command(args)
@@ -121,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         from .report_view import show
 
         return show(args.folders)
-    print("nntui: the interactive builder is not in this release yet; train headless with\n"
-          "  nntui train EXPERIMENT.toml   or   nntui train --preset digits   (see README.md)", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return _tui(None)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,176 @@
+"""The Textual app: the experiment being edited, the screens, files, presets and themes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+
+import engine
+import engine.presets
+
+from . import themes
+from .draft import Draft, default_experiment
+from .screens.build import BuildScreen
+from .screens.dialogs import ConfirmDiscard, FilePicker, HelpScreen
+from .screens.train import TrainScreen
+
+
+class NNTuiApp(App):
+    TITLE = "nntui"
+    BINDINGS = [
+        Binding("question_mark", "help", "help"), Binding("ctrl+s", "save", "save"),
+        Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
+        Binding("ctrl+q", "quit", "quit"),
+    ]
+
+    def __init__(self, path: str | Path | None = None, experiment: engine.Experiment | None = None) -> None:
+        super().__init__()
+        self.path = Path(path) if path else None
+        self.draft = Draft(experiment or (engine.Experiment.from_toml(self.path) if self.path else default_experiment()))
+        self.series: dict[str, dict] = {}
+
+    # -- start-up ------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for name, (theme, series) in themes.load_themes().items():
+            self.register_theme(theme)
+            self.series[name] = series
+        wanted = "nntui-ansi" if os.environ.get("NO_COLOR") else themes.load_settings().get("theme", themes.DEFAULT)
+        self.theme = wanted if wanted in self.available_themes else themes.DEFAULT
+        self.push_screen(BuildScreen())
+        self.refresh_title()
+
+    def watch_theme(self, name: str) -> None:
+        if self.is_running and name in self.series:
+            themes.save_setting("theme", name)
+
+    def on_resize(self, event) -> None:
+        for screen in self.screen_stack:
+            screen.set_class(event.size.width < 100, "-narrow")
+
+    def refresh_title(self) -> None:
+        name = self.path.name if self.path else "untitled"
+        self.sub_title = name + (" *" if self.draft.dirty else "")
+
+    # -- the command palette --------------------------------------------------------------------------
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New experiment", "Start again from the default experiment", self.action_new)
+        yield SystemCommand("Open experiment", "Open an experiment TOML file", self.action_open)
+        yield SystemCommand("Save experiment", "Save to the current file", self.action_save)
+        yield SystemCommand("Save experiment as", "Save to a new file", self.action_save_as)
+        yield SystemCommand("Train", "Train the experiment", self.action_train)
+        yield SystemCommand("Build", "Back to the model builder", self.action_build)
+        for exp in engine.presets.list_presets():
+            yield SystemCommand(f"Preset: {exp.name}", exp.description, lambda e=exp: self.load_experiment(e, None))
+
+    # -- files and presets ----------------------------------------------------------------------------
+
+    def load_experiment(self, exp: engine.Experiment, path: Path | None) -> None:
+        def go():
+            self.draft.load(exp)
+            self.path = path
+            self._rebuild()
+            self.notify(f"Loaded {path or exp.name}")
+
+        self._guard("load another experiment", go)
+
+    def _rebuild(self) -> None:
+        if isinstance(self.screen, BuildScreen):
+            self.screen.selected = 0
+            self.call_later(self.screen.rebuild)
+        self.refresh_title()
+
+    def _guard(self, what: str, then) -> None:
+        """Run ``then`` now, or after asking what to do with unsaved changes."""
+        if not self.draft.dirty:
+            then()
+            return
+
+        def answer(choice: str) -> None:
+            if choice == "save":
+                self.action_save(after=then)
+            elif choice == "discard":
+                then()
+
+        self.push_screen(ConfirmDiscard(what), answer)
+
+    def action_new(self) -> None:
+        self.load_experiment(default_experiment(), None)
+
+    def action_open(self) -> None:
+        def picked(path: Path | None) -> None:
+            if path is None:
+                return
+            try:
+                exp = engine.Experiment.from_toml(path)
+            except engine.SpecError as exc:
+                self.notify(str(exc), title="Cannot open", severity="error", timeout=10)
+                return
+            self.load_experiment(exp, path)
+
+        self.push_screen(FilePicker("Open experiment"), picked)
+
+    def action_save(self, after=None) -> None:
+        if self.path is None:
+            self.action_save_as(after)
+            return
+        self._write(self.path, after)
+
+    def action_save_as(self, after=None) -> None:
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self._write(path, after)
+
+        self.push_screen(FilePicker("Save experiment as", str(self.path or "experiment.toml"), must_exist=False), picked)
+
+    def _write(self, path: Path, after=None) -> None:
+        exp = self.draft.experiment
+        if exp is None:
+            self.notify(f"Fix this first: {self.draft.error}", title="Cannot save", severity="error", timeout=10)
+            return
+        try:
+            exp.to_toml(path)
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror or exc}", title="Cannot save", severity="error", timeout=10)
+            return
+        self.path = path
+        self.draft.mark_saved()
+        self.refresh_title()
+        self.notify(f"Saved {path}")
+        if isinstance(self.screen, BuildScreen):
+            self.screen.refresh_info()
+        if after:
+            after()
+
+    # -- screens --------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_train(self) -> None:
+        if self.draft.error is not None:
+            self.bell()
+            self.notify(str(self.draft.error), title="Cannot train yet", severity="error", timeout=8)
+            return
+        if isinstance(self.screen, TrainScreen) and self.screen.running:
+            return
+        if isinstance(self.screen, TrainScreen):
+            self.pop_screen()
+        self.push_screen(TrainScreen(self.draft.experiment))
+
+    def action_build(self) -> None:
+        if isinstance(self.screen, TrainScreen):
+            self.pop_screen()
+
+    async def action_quit(self) -> None:
+        self._guard("quit", self.exit)
+
+
+def make_app(path: str | Path | None = None, experiment: engine.Experiment | None = None) -> NNTuiApp:
+    """The app, as the command line and the tests start it."""
+    return NNTuiApp(path, experiment)

@@ -1,0 +1,28 @@
+"""App-wide messages."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class DraftChanged(Message):
+    """The experiment being edited changed; ``structure``: forms must be rebuilt (not just refreshed)."""
+
+    def __init__(self, structure: bool = False) -> None:
+        super().__init__()
+        self.structure = structure
+
+
+class TrainingEvent(Message):
+    """An engine event from the training worker."""
+
+    def __init__(self, event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class TrainingDone(Message):
+    def __init__(self, result=None, error: str | None = None) -> None:
+        super().__init__()
+        self.result = result
+        self.error = error

@@ -1,0 +1,343 @@
+"""The Build screen: the layer stack with its parameter counts, the selected layer's editor beside
+it, panels for data, loss and optimizer, schedule, training and early stopping, the live summary
+and advice that applies."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (Button, DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent,
+                             TabPane)
+
+import engine
+from engine.activations import ACTIVATIONS
+from engine.advice import advise
+from engine.initializers import INITIALIZERS
+from engine.losses import LOSSES
+from engine.model import summary_rows
+from engine.optimizers import OPTIMIZERS
+from engine.schedules import SCHEDULES, schedule_function
+from engine.spec import DATASETS, MONITORS, SCALINGS, SYNTHETIC
+
+from ..messages import DraftChanged
+from ..widgets.fields import Field
+
+
+class BuildScreen(Screen):
+    CSS_PATH = "build.tcss"
+    BINDINGS = [
+        Binding("a", "add", "add"), Binding("i", "insert", "insert"), Binding("d", "delete", "delete"),
+        Binding("c", "duplicate", "copy"), Binding("K", "move(-1)", "move up", key_display="K"),
+        Binding("J", "move(1)", "move down", key_display="J"), Binding("enter", "edit", "edit", show=False),
+        Binding("o", "match_output", "fit output", show=False), Binding("t", "app.train", "train"),
+        Binding("escape", "focus_stack", "stack", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected = 0
+
+    @property
+    def draft(self):
+        return self.app.draft
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Label("Model", classes="title")
+                yield DataTable(id="stack", cursor_type="row", zebra_stripes=False)
+                with Horizontal(id="stack-buttons"):
+                    yield Button("+ add", id="b-add", compact=True)
+                    yield Button("insert", id="b-insert", compact=True)
+                    yield Button("copy", id="b-duplicate", compact=True)
+                    yield Button("delete", id="b-delete", compact=True)
+                    yield Button("up", id="b-up", compact=True)
+                    yield Button("down", id="b-down", compact=True)
+                yield Static(id="totals")
+                yield Label("Advice", classes="title")
+                yield Static(id="advice")
+            with VerticalScroll(id="right"):
+                yield Label("", id="editor-title", classes="title")
+                yield Vertical(id="editor")
+                with TabbedContent(id="panels"):
+                    with TabPane("Data", id="tab-data"):
+                        yield Vertical(id="form-data")
+                    with TabPane("Loss & optimizer", id="tab-opt"):
+                        yield Vertical(id="form-opt")
+                    with TabPane("Schedule", id="tab-schedule"):
+                        yield Vertical(id="form-schedule")
+                        yield Sparkline([], id="lr-plot")
+                        yield Static(id="lr-caption")
+                    with TabPane("Training", id="tab-train"):
+                        yield Vertical(id="form-train")
+                        yield Static(id="backend-line")
+                    with TabPane("Stopping", id="tab-stop"):
+                        yield Vertical(id="form-stop")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.rebuild()
+        self.query_one("#stack", DataTable).focus()
+
+    # -- building the forms ---------------------------------------------------------------------------
+
+    async def rebuild(self) -> None:
+        """Rebuild every form from the draft (after a structural change or a load)."""
+        self.refresh_stack()
+        await self.build_editor()
+        for form, fields in (("#form-data", self.data_fields()), ("#form-opt", self.optimizer_fields()),
+                             ("#form-schedule", self.schedule_fields()), ("#form-train", self.train_fields()),
+                             ("#form-stop", self.stopping_fields())):
+            container = self.query_one(form)
+            await container.remove_children()
+            await container.mount_all(fields)
+        self.refresh_info()
+
+    async def build_editor(self) -> None:
+        container = self.query_one("#editor")
+        await container.remove_children()
+        layers = self.draft.layers
+        self.selected = max(0, min(self.selected, len(layers) - 1))
+        i = self.selected
+        layer = layers[i]
+        kind = layer.get("type", "dense")
+        p = f"model.layers[{i}]"
+        title = self.query_one("#editor-title", Label)
+        title.update(f"Layer {i}  {kind}" + ("  (output)" if i == len(layers) - 1 else ""))
+        fields = [Field(self.draft, f"{p}.type", "type", "choice", ["dense", "dropout", "batchnorm"],
+                        apply=lambda v, i=i: self.draft.set_layer_type(i, v))]
+        if kind == "dense":
+            fields += [Field(self.draft, f"{p}.units", "units", "int"),
+                       Field(self.draft, f"{p}.activation", "activation", "choice", ACTIVATIONS.names(), structural=True),
+                       Field(self.draft, f"{p}.initializer", "initializer", "choice", INITIALIZERS.names(),
+                             structural=True)]
+            if layer.get("initializer") in ("random_normal", "random_uniform", "constant") or "init_scale" in layer:
+                fields.append(Field(self.draft, f"{p}.init_scale", "init scale", "optfloat"))
+            if layer.get("activation") == "leaky_relu":
+                fields.append(Field(self.draft, f"{p}.negative_slope", "negative slope", "float"))
+            fields += [Field(self.draft, f"{p}.l1", "L1", "float"), Field(self.draft, f"{p}.l2", "L2", "float"),
+                       Field(self.draft, f"{p}.trainable", "trainable", "bool")]
+        elif kind == "dropout":
+            fields.append(Field(self.draft, f"{p}.rate", "rate", "float"))
+        else:
+            fields += [Field(self.draft, f"{p}.momentum", "momentum", "float"),
+                       Field(self.draft, f"{p}.epsilon", "epsilon", "float"),
+                       Field(self.draft, f"{p}.trainable", "trainable", "bool")]
+        await container.mount_all(fields)
+
+    def data_fields(self) -> list[Field]:
+        d = self.draft
+        name = d.get("data.name")
+        fields = [Field(d, "data.name", "dataset", "choice", DATASETS.names(), apply=d.set_dataset)]
+        if name in ("csv", "npz", "fashion-mnist", "mnist"):
+            fields.append(Field(d, "data.path", "path", "str"))
+        fields += [Field(d, "data.scale", "scaling", "choice", SCALINGS.names()),
+                   Field(d, "data.validation_split", "validation split", "float")]
+        if name not in ("fashion-mnist", "mnist"):
+            fields.append(Field(d, "data.test_split", "test split", "float"))
+        if name in SYNTHETIC:
+            fields += [Field(d, "data.samples", "samples", "int"), Field(d, "data.noise", "noise", "float")]
+            if name in ("spiral", "gaussians"):
+                fields.append(Field(d, "data.classes", "classes (0: 2)", "int"))
+        if name == "csv":
+            fields += [Field(d, "data.target", "target column", "target"),
+                       Field(d, "data.header", "header", "choice", ["auto", "yes", "no"]),
+                       Field(d, "data.delimiter", "delimiter", "str")]
+        if name in ("csv", "npz"):
+            fields.append(Field(d, "data.task", "task", "choice", ["auto", "classification", "regression"]))
+        fields.append(Field(d, "data.seed", "data seed", "int"))
+        return fields
+
+    def optimizer_fields(self) -> list[Field]:
+        d = self.draft
+        fields = [Field(d, "model.loss", "loss", "choice", LOSSES.names(), structural=True),
+                  Field(d, "model.label_smoothing", "label smoothing", "float"),
+                  Field(d, "optimizer.name", "optimizer", "choice", OPTIMIZERS.names(), apply=d.set_optimizer)]
+        for key in OPTIMIZERS.get(d.get("optimizer.name")).defaults:
+            kind = "bool" if key == "nesterov" else "float"
+            fields.append(Field(d, f"optimizer.{key}", key.replace("_", " "), kind))
+        return fields
+
+    def schedule_fields(self) -> list[Field]:
+        d = self.draft
+        fields = [Field(d, "schedule.name", "schedule", "choice", SCHEDULES.names(), apply=d.set_schedule),
+                  Field(d, "schedule.unit", "unit", "choice", ["epoch", "step"])]
+        for key in SCHEDULES.get(d.get("schedule.name")).defaults:
+            fields.append(Field(d, f"schedule.{key}", key.replace("_", " "), "bool" if key == "staircase" else "float"))
+        return fields
+
+    def train_fields(self) -> list[Field]:
+        d = self.draft
+        return [Field(d, "train.epochs", "epochs", "int"), Field(d, "train.batch_size", "batch size", "int"),
+                Field(d, "seed", "seed", "int"), Field(d, "train.shuffle", "shuffle", "bool"),
+                Field(d, "backend", "backend", "choice", ["auto", "numpy", "mlx"])]
+
+    def stopping_fields(self) -> list[Field]:
+        d = self.draft
+        on = d.get("early_stopping") is not None
+        fields = [Field(d, "early_stopping", "early stopping", "bool", apply=d.set_early_stopping)]
+        if on:
+            fields += [Field(d, "early_stopping.monitor", "monitor", "choice", list(MONITORS)),
+                       Field(d, "early_stopping.patience", "patience", "int"),
+                       Field(d, "early_stopping.min_delta", "min delta", "float"),
+                       Field(d, "early_stopping.mode", "mode", "choice", ["auto", "min", "max"]),
+                       Field(d, "early_stopping.restore_best_weights", "restore best", "bool"),
+                       Field(d, "early_stopping.smoothing", "smoothing", "int")]
+        return fields
+
+    # -- refreshing what depends on the draft -----------------------------------------------------------
+
+    def refresh_stack(self) -> None:
+        table = self.query_one("#stack", DataTable)
+        info = self.draft.data_info()
+        exp = self.draft.experiment
+        params, shapes = {}, {}
+        if exp is not None and info is not None:
+            rows = summary_rows(exp, info.n_features)
+            params = {r["index"]: r["params"] for r in rows}
+            shapes = {r["index"]: r["output_shape"][1] for r in rows}
+        with table.prevent(DataTable.RowHighlighted):  # the refill's own cursor moves select nothing
+            self._fill_stack(table, info, params, shapes)
+
+    def _fill_stack(self, table, info, params, shapes) -> None:
+        table.clear(columns=True)
+        table.add_columns("#", "layer", "", "", "output", "params")
+        width = str(info.n_features) if info else "?"
+        table.add_row("", "Input", width, "", f"(None, {width})", "0")
+        for i, layer in enumerate(self.draft.layers):
+            kind = layer.get("type", "dense")
+            if kind == "dense":
+                row = ("Dense", str(layer.get("units")), f"{layer.get('activation')} {layer.get('initializer')}")
+            elif kind == "dropout":
+                row = ("Dropout", str(layer.get("rate")), "")
+            else:
+                row = ("BatchNorm", "", "")
+            count = params.get(i)
+            frozen = "" if layer.get("trainable", True) else " (frozen)"
+            out = f"(None, {shapes[i]})" if i in shapes else "?"
+            table.add_row(str(i), row[0] + frozen, row[1], row[2], out, "?" if count is None else f"{count:,}")
+        table.move_cursor(row=self.selected + 1)
+
+    def refresh_info(self) -> None:
+        d = self.draft
+        exp, info = d.experiment, d.data_info()
+        totals = self.query_one("#totals", Static)
+        if exp is not None and info is not None:
+            rows = summary_rows(exp, info.n_features)
+            total, trainable = sum(r["params"] for r in rows), sum(r["trainable"] for r in rows)
+            totals.update(f"{total:,} params ({trainable:,} trainable, {total - trainable:,} frozen)")
+        else:
+            totals.update("")
+        advice = self.query_one("#advice", Static)
+        if exp is not None:
+            items = advise(exp, info.n_classes if info else None, info.task if info else None)
+            advice.update("\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}" for a in items) or
+                          "Nothing to flag.")
+        status = self.query_one("#status", Static)
+        if d.error is not None:
+            status.update(f"[b red]cannot train[/]: {d.error}")
+        else:
+            status.update("[green]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
+        for field in self.query(Field):
+            field.refresh_reason()
+        self.refresh_schedule_plot()
+        try:
+            choice = engine.resolve_backend(d.get("backend"))
+            self.query_one("#backend-line", Static).update(f"backend {d.get('backend')} -> {choice}")
+        except engine.BackendUnavailable as exc:
+            self.query_one("#backend-line", Static).update(f"[red]{exc}[/]")
+        self.app.refresh_title()
+
+    def refresh_schedule_plot(self) -> None:
+        exp, info = self.draft.experiment, self.draft.data_info()
+        plot, caption = self.query_one("#lr-plot", Sparkline), self.query_one("#lr-caption", Static)
+        if exp is None:
+            plot.data, _ = [], caption.update("")
+            return
+        n_train = 1000
+        if info is not None and exp.data.name in ("fashion-mnist", "mnist"):
+            n_train = int(60000 * (1 - exp.data.validation_split))
+        elif exp.data.name == "digits":
+            n_train = int(1797 * (1 - exp.data.test_split) * (1 - exp.data.validation_split))
+        elif exp.data.name in SYNTHETIC:
+            n_train = int(exp.data.samples * (1 - exp.data.test_split) * (1 - exp.data.validation_split))
+        steps = max(1, -(-n_train // exp.train.batch_size))
+        total = steps * exp.train.epochs
+        rate = schedule_function(exp.schedule, exp.optimizer.learning_rate, steps)
+        points = [rate(int(k * (total - 1) / 59)) for k in range(60)] if total > 1 else [rate(0)]
+        plot.data = points
+        caption.update(f"lr {points[0]:.3g} -> {points[-1]:.3g} over {exp.train.epochs} epochs "
+                       f"({steps} steps each); min {min(points):.3g}, max {max(points):.3g}")
+
+    # -- events ----------------------------------------------------------------------------------
+
+    async def on_draft_changed(self, message: DraftChanged) -> None:
+        if message.structure:
+            await self.rebuild()
+        else:
+            self.refresh_stack()
+            self.refresh_info()
+
+    @on(DataTable.RowHighlighted, "#stack")
+    async def stack_moved(self, event: DataTable.RowHighlighted) -> None:
+        index = max(0, event.cursor_row - 1)
+        if index != self.selected:
+            self.selected = index
+            await self.build_editor()
+
+    @on(DataTable.RowSelected, "#stack")
+    def stack_enter(self, event: DataTable.RowSelected) -> None:
+        """enter (or a click on the highlighted row) edits the layer."""
+        self.action_edit()
+
+    @on(Button.Pressed)
+    async def button(self, event: Button.Pressed) -> None:
+        actions = {"b-add": self.action_add, "b-insert": self.action_insert, "b-duplicate": self.action_duplicate,
+                   "b-delete": self.action_delete, "b-up": lambda: self.action_move(-1),
+                   "b-down": lambda: self.action_move(1)}  # each returns a coroutine
+        if event.button.id in actions:
+            await actions[event.button.id]()
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    async def _structural(self, index: int) -> None:
+        self.selected = index
+        await self.rebuild()
+        self.query_one("#stack", DataTable).focus()
+
+    async def action_add(self) -> None:
+        """A dense layer after the selected one (before the output layer when that is selected)."""
+        last = len(self.draft.layers) - 1
+        where = self.selected if self.selected == last else self.selected + 1
+        await self._structural(self.draft.add_layer(where))
+
+    async def action_insert(self) -> None:
+        await self._structural(self.draft.add_layer(self.selected))
+
+    async def action_duplicate(self) -> None:
+        await self._structural(self.draft.duplicate_layer(self.selected))
+
+    async def action_delete(self) -> None:
+        await self._structural(self.draft.delete_layer(self.selected))
+
+    async def action_move(self, step: int) -> None:
+        await self._structural(self.draft.move_layer(self.selected, step))
+
+    async def action_match_output(self) -> None:
+        if self.draft.match_output():
+            await self._structural(self.selected)
+            self.notify("Output layer now matches the data")
+
+    def action_edit(self) -> None:
+        """Focus the selected layer's first setting after its type (units, rate or momentum)."""
+        controls = list(self.query("#editor Input, #editor Select"))
+        if controls:
+            controls[1 if len(controls) > 1 else 0].focus()
+
+    def action_focus_stack(self) -> None:
+        self.query_one("#stack", DataTable).focus()

@@ -1,0 +1,132 @@
+"""Small modal screens: help, a file picker for open and save, and the unsaved-changes guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label, Static
+
+HELP = """\
+[b]Build[/]
+  up/down     select a layer           enter   edit the selected layer
+  a           add a dense layer after  i       insert one before
+  d           delete the layer         c       copy (duplicate) it
+  K / J       move it up / down        o       make the output fit the data
+  tab         next field or panel      escape  back to the layer stack
+  t           train                    b       back to Build (from Train)
+[b]Train[/]
+  space       pause / resume           s       stop (keeps the model)
+[b]Anywhere[/]
+  ctrl+s      save the experiment      ctrl+o  open one
+  ctrl+n      new experiment           ctrl+p  command palette (presets, themes, ...)
+  ?           this help                ctrl+q  quit (asks about unsaved changes)
+"""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: auto; max-width: 90; height: auto; border: round $primary;
+                            background: $surface; padding: 1 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(HELP)
+            yield Label("escape closes", classes="muted")
+
+
+class TomlTree(DirectoryTree):
+    def filter_paths(self, paths):
+        return [p for p in paths if p.is_dir() and not p.name.startswith(".") or p.suffix == ".toml"]
+
+
+class FilePicker(ModalScreen[Path | None]):
+    """Pick a .toml file: browse the tree or type a path; returns the path or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    DEFAULT_CSS = """
+    FilePicker { align: center middle; }
+    FilePicker > Vertical { width: 80%; max-width: 100; height: 80%; border: round $primary;
+                            background: $surface; padding: 0 1; }
+    FilePicker DirectoryTree { height: 1fr; }
+    FilePicker Horizontal { height: auto; }
+    FilePicker #error { color: $error; }
+    """
+
+    def __init__(self, title: str, initial: str = "", must_exist: bool = True) -> None:
+        super().__init__()
+        self.title_text, self.initial, self.must_exist = title, initial, must_exist
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"[b]{self.title_text}[/]")
+            yield TomlTree(".")
+            yield Input(self.initial, placeholder="path/to/experiment.toml", id="path")
+            yield Label("", id="error")
+            with Horizontal():
+                yield Button("OK", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#path", Input).value = str(event.path)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._done()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._done()
+        else:
+            self.dismiss(None)
+
+    def _done(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        path = Path(text).expanduser() if text else None
+        if path is None or (self.must_exist and not path.is_file()):
+            self.query_one("#error", Label).update("no such file" if path else "type a path")
+            return
+        if not self.must_exist and path.suffix != ".toml":
+            path = path.with_suffix(".toml")
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDiscard(ModalScreen[str]):
+    """Unsaved changes: save, discard or cancel."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    DEFAULT_CSS = """
+    ConfirmDiscard { align: center middle; }
+    ConfirmDiscard > Vertical { width: 60; height: auto; border: round $warning; background: $surface;
+                                padding: 1 2; }
+    ConfirmDiscard Horizontal { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"The experiment has unsaved changes. Save before you {self.what}?")
+            with Horizontal():
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Discard", variant="error", id="discard")
+                yield Button("Cancel", id="cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss("cancel")

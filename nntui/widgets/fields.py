@@ -1,0 +1,114 @@
+"""Form fields bound to a path of the experiment draft: a label, the control, and the reason in
+red under it when the value is not allowed."""
+
+from __future__ import annotations
+
+import re
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Checkbox, Input, Label, Select
+
+from ..messages import DraftChanged
+
+_INT = re.compile(r"^-?\d+$")
+
+
+def parse(kind: str, text: str):
+    """What the user typed, as the spec's type where it parses (else the text, which the spec rejects)."""
+    text = text.strip()
+    if kind == "int" and _INT.match(text):
+        return int(text)
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if kind == "optfloat":
+        if text == "":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if kind == "target" and _INT.match(text):
+        return int(text)
+    return text
+
+
+def show(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class Field(Vertical):
+    """One setting: ``kind`` is int, float, optfloat, str, target, bool or choice (with ``choices``)."""
+
+    DEFAULT_CSS = """
+    Field { height: auto; margin: 0 0 0 0; }
+    Field > Horizontal { height: auto; }
+    Field Label.name { width: 18; padding: 0 1 0 0; color: $text-muted; }
+    Field Input { width: 1fr; }
+    Field Select { width: 1fr; }
+    Field Checkbox { width: 6; }
+    Field .reason { color: $error; padding: 0 0 0 18; display: none; }
+    Field.-invalid .reason { display: block; }
+    Field.-invalid Input { background: $error 30%; }
+    """
+
+    def __init__(self, draft, path: str, label: str, kind: str, choices: list[str] | None = None,
+                 structural: bool = False, apply=None) -> None:
+        """``apply(value)``: a change that reshapes the draft (a new optimizer, layer type, ...),
+        done instead of setting the path; it makes the forms rebuild."""
+        super().__init__(classes="field")
+        self.draft, self.path, self.label, self.kind = draft, path, label, kind
+        self.choices, self.structural, self.apply = choices or [], structural or apply is not None, apply
+
+    def compose(self) -> ComposeResult:
+        value = self.draft.get(self.path)
+        with Horizontal():
+            yield Label(self.label, classes="name")
+            if self.kind == "bool":
+                yield Checkbox("", value=bool(value), name=self.path, compact=True)
+            elif self.kind == "choice":
+                options = [(c, c) for c in self.choices]
+                yield Select(options, value=value if value in self.choices else Select.BLANK, allow_blank=False,
+                             name=self.path, compact=True)
+            else:
+                yield Input(show(value), name=self.path, placeholder="default" if self.kind == "optfloat" else "",
+                            compact=True)
+        yield Label("", classes="reason")
+
+    def on_mount(self) -> None:
+        self.refresh_reason()
+
+    def refresh_reason(self) -> None:
+        reason = self.draft.error_for(self.path)
+        self.set_class(reason is not None, "-invalid")
+        for label in self.query(".reason").results(Label):  # none yet while the field is composing
+            label.update(f"^ {reason}" if reason else "")
+
+    def _changed(self, value) -> None:
+        if self.draft.get(self.path) == value:
+            return
+        if self.apply is not None:
+            self.apply(value)
+        else:
+            self.draft.set(self.path, value)
+        self.post_message(DraftChanged(structure=self.structural))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._changed(parse(self.kind, event.value))
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is not Select.BLANK:
+            self._changed(event.value)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._changed(event.value)

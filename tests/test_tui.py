@@ -1,0 +1,120 @@
+"""The TUI through Textual's Pilot: keys in, screen state and saved files out."""
+
+import pytest
+
+import engine
+from nntui.app import make_app
+from nntui.screens.build import BuildScreen
+from nntui.screens.train import TrainScreen
+from nntui.widgets.fields import Field
+
+
+def field(app, path):
+    return next(f for f in app.screen.query(Field) if f.path == path)
+
+
+async def type_into(pilot, app, path, text):
+    """Focus a field's input and replace its text by typing."""
+    from textual.widgets import Input
+    box = field(app, path).query_one(Input)
+    box.focus()
+    await pilot.pause()
+    box.value = ""
+    await pilot.press(*list(text))
+    await pilot.pause()
+
+
+async def choose(pilot, app, path, value):
+    """Open a field's select with enter and pick ``value`` with the arrow keys."""
+    from textual.widgets import Select
+    sel = field(app, path).query_one(Select)
+    sel.focus()
+    await pilot.pause()
+    options = [v for _, v in sel._options]
+    steps = options.index(value) - options.index(sel.value)
+    await pilot.press("enter")
+    await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
+    await pilot.pause()
+    assert app.draft.get(path) == value
+
+
+@pytest.mark.asyncio
+async def test_build_the_lecture_model_by_keys_save_and_reload(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, BuildScreen)
+        await choose(pilot, app, "data.name", "fashion-mnist")
+        await pilot.press("escape")                 # back to the stack
+        await pilot.press("down", "a")              # a dense layer after layer 0 -> 3 layers
+        assert len(app.draft.layers) == 3
+        for i, units in ((0, "512"), (1, "512")):
+            app.screen.query_one("#stack").move_cursor(row=i + 1)
+            await pilot.pause()
+            await type_into(pilot, app, f"model.layers[{i}].units", units)
+        await pilot.press("escape", "o")            # fit the output layer to fashion-mnist's 10 classes
+        await choose(pilot, app, "optimizer.name", "rmsprop")
+        assert app.draft.error is None, app.draft.error
+        exp = app.draft.experiment
+        assert [layer.units for layer in exp.model.layers] == [512, 512, 10]
+        assert [layer.activation for layer in exp.model.layers] == ["relu", "relu", "softmax"]
+        assert app.screen.query_one("#totals").render().plain.startswith("669,706 params")
+        app.path = tmp_path / "lecture.toml"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    saved = engine.Experiment.from_toml(tmp_path / "lecture.toml")
+    assert saved == exp
+    again = make_app(tmp_path / "lecture.toml")
+    async with again.run_test(size=(120, 40)) as pilot:
+        assert again.draft.experiment == saved and not again.draft.dirty
+
+
+@pytest.mark.asyncio
+async def test_bad_value_shows_the_reason_and_blocks_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_into(pilot, app, "model.layers[0].units", "0")
+        f = field(app, "model.layers[0].units")
+        assert f.has_class("-invalid")
+        assert "must be a positive integer, got 0" in str(f.query_one(".reason").render())
+        assert "cannot train" in str(app.screen.query_one("#status").render())
+        await pilot.press("escape", "t")
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen)          # training did not start
+        await type_into(pilot, app, "model.layers[0].units", "32")
+        assert not field(app, "model.layers[0].units").has_class("-invalid")
+
+
+@pytest.mark.asyncio
+async def test_train_from_the_builder_and_come_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    exp = engine.presets.load_preset("digits")
+    app = make_app(experiment=engine.with_overrides(exp, epochs=3))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if not app.screen.running:
+                break
+        status = str(app.screen.query_one("#status").render())
+        assert "completed after 3 epochs" in status and "test accuracy" in status
+        await pilot.press("b")
+        assert isinstance(app.screen, BuildScreen)
+
+
+@pytest.mark.asyncio
+async def test_quit_asks_about_unsaved_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        assert app.draft.dirty
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDiscard"
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen) and app.is_running
