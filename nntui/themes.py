@@ -33,7 +33,7 @@ def load_themes() -> dict[str, tuple[Theme, dict]]:
         series = raw.pop("series", {})
         raw.pop("markers", None)
         name = raw.pop("name", path.stem)
-        out[name] = (Theme(name=name, **raw), series)
+        out[name] = (Theme(name=name, variables=raw.pop("variables", {}), **raw), series)
     return out
 
 

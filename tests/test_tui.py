@@ -118,3 +118,96 @@ async def test_quit_asks_about_unsaved_changes(tmp_path, monkeypatch):
         await pilot.click("#cancel")
         await pilot.pause()
         assert isinstance(app.screen, BuildScreen) and app.is_running
+
+
+@pytest.mark.asyncio
+async def test_first_use_download_shows_a_progress_bar_in_the_tui(tmp_path, monkeypatch):
+    from textual.widgets import ProgressBar
+
+    from engine.data import download
+
+    from .test_download import Server, idx_files
+
+    files, sums = idx_files()
+    server = Server(files)
+    try:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+        monkeypatch.setenv("NNTUI_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("NNTUI_MIRROR", server.base + "/good/")
+        monkeypatch.setitem(download.MIRRORS, "mnist", ("http://127.0.0.1:9/",))
+        monkeypatch.setitem(download.SHA256, "mnist", sums)
+        exp = engine.Experiment.from_dict({"data": {"name": "mnist"}, "train": {"epochs": 1},
+                                           "model": {"layers": [{"units": 10, "activation": "softmax"}]}})
+        app = make_app(experiment=exp)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("t")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if not app.screen.running:
+                    break
+            bar = app.screen.query_one("#download", ProgressBar)
+            assert bar.display and bar.percentage == 1.0
+            assert "downloading t10k-labels-idx1-ubyte.gz" in str(app.screen.query_one("#download-label").render())
+            assert "completed after 1 epochs" in str(app.screen.query_one("#status").render())
+    finally:
+        server.close()
+
+
+@pytest.mark.asyncio
+async def test_theme_choice_is_remembered_and_no_color_picks_ansi(tmp_path, monkeypatch):
+    from nntui import themes
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.theme == "nntui-dark"
+        assert {"nntui-dark", "nntui-light", "nntui-contrast", "nntui-ansi"} <= set(app.available_themes)
+        app.theme = "nntui-contrast"
+        await pilot.pause()
+    assert themes.load_settings()["theme"] == "nntui-contrast"
+    again = make_app()
+    async with again.run_test(size=(120, 40)):
+        assert again.theme == "nntui-contrast"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = make_app()
+    async with plain.run_test(size=(120, 40)):
+        assert plain.theme == "nntui-ansi"
+
+
+@pytest.mark.asyncio
+async def test_open_through_the_file_picker_and_load_a_preset(tmp_path, monkeypatch):
+    from textual.widgets import Input
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "spiral.toml"
+    engine.presets.load_preset("spiral-tanh").to_toml(path)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        picker = app.screen
+        picker.query_one("#path", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.path == path and app.draft.experiment.name == "spiral-tanh"
+        assert [layer.get("activation") for layer in app.draft.layers] == ["tanh", "tanh", "softmax"]
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Preset: digits" in commands and "Save experiment as" in commands and "Train" in commands
+        app.load_experiment(engine.presets.load_preset("digits"), None)
+        await pilot.pause()
+        assert app.draft.experiment.name == "digits" and app.path is None
+
+
+@pytest.mark.asyncio
+async def test_mouse_buttons_edit_the_stack(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.click("#b-add")
+        await pilot.click("#b-duplicate")
+        assert len(app.draft.layers) == 4
+        await pilot.click("#b-up")
+        await pilot.click("#b-delete")
+        assert len(app.draft.layers) == 3
+        assert app.draft.error is None

@@ -26,6 +26,12 @@ from ..messages import DraftChanged
 from ..widgets.fields import Field
 
 
+def _short(initializer) -> str:
+    """Initializer names short enough for the stack (the editor shows them whole)."""
+    text = str(initializer)
+    return text.replace("random_", "rand_").replace("_uniform", "_u").replace("_normal", "_n")
+
+
 class BuildScreen(Screen):
     CSS_PATH = "build.tcss"
     BINDINGS = [
@@ -206,21 +212,21 @@ class BuildScreen(Screen):
 
     def _fill_stack(self, table, info, params, shapes) -> None:
         table.clear(columns=True)
-        table.add_columns("#", "layer", "", "", "output", "params")
+        table.add_columns("#", "layer", "", "", "", "output", "params")
         width = str(info.n_features) if info else "?"
-        table.add_row("", "Input", width, "", f"(None, {width})", "0")
+        table.add_row("", "Input", width, "", "", f"(None, {width})", "0")
         for i, layer in enumerate(self.draft.layers):
             kind = layer.get("type", "dense")
             if kind == "dense":
-                row = ("Dense", str(layer.get("units")), f"{layer.get('activation')} {layer.get('initializer')}")
+                row = ("Dense", str(layer.get("units")), str(layer.get("activation")), _short(layer.get("initializer")))
             elif kind == "dropout":
-                row = ("Dropout", str(layer.get("rate")), "")
+                row = ("Dropout", str(layer.get("rate")), "", "")
             else:
-                row = ("BatchNorm", "", "")
+                row = ("BatchNorm", "", "", "")
             count = params.get(i)
             frozen = "" if layer.get("trainable", True) else " (frozen)"
             out = f"(None, {shapes[i]})" if i in shapes else "?"
-            table.add_row(str(i), row[0] + frozen, row[1], row[2], out, "?" if count is None else f"{count:,}")
+            table.add_row(str(i), row[0] + frozen, *row[1:], out, "?" if count is None else f"{count:,}")
         table.move_cursor(row=self.selected + 1)
 
     def refresh_info(self) -> None:
@@ -240,9 +246,9 @@ class BuildScreen(Screen):
                           "Nothing to flag.")
         status = self.query_one("#status", Static)
         if d.error is not None:
-            status.update(f"[b red]cannot train[/]: {d.error}")
+            status.update(f"[b $error]cannot train[/]: {d.error}")
         else:
-            status.update("[green]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
+            status.update("[b $success]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
         for field in self.query(Field):
             field.refresh_reason()
         self.refresh_schedule_plot()
