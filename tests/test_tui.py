@@ -211,3 +211,15 @@ async def test_mouse_buttons_edit_the_stack(tmp_path, monkeypatch):
         await pilot.click("#b-delete")
         assert len(app.draft.layers) == 3
         assert app.draft.error is None
+
+
+@pytest.mark.asyncio
+async def test_schedule_panel_plots_the_planned_rate(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    app = make_app(experiment=engine.presets.load_preset("digits"))   # exponential 0.9 / epoch over 30 epochs
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.screen.query_one("#panels").active = "tab-schedule"
+        await pilot.pause()
+        data = app.screen.query_one("#lr-plot").data
+        assert data[0] == 0.003 and abs(data[-1] - 0.003 * 0.9 ** (30 - 1 / 41)) < 1e-6
+        assert "lr 0.003 -> 0.000128 over 30 epochs" in str(app.screen.query_one("#lr-caption").render())

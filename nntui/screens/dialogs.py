@@ -22,8 +22,8 @@ HELP = """\
   space       pause / resume           s       stop (keeps the model)
 [b]Anywhere[/]
   ctrl+s      save the experiment      ctrl+o  open one
-  ctrl+n      new experiment           ctrl+p  command palette (presets, themes, ...)
-  ?           this help                ctrl+q  quit (asks about unsaved changes)
+  ctrl+n      new experiment           ctrl+p  palette: presets, themes...
+  ?           this help                ctrl+q  quit (asks if unsaved)
 """
 
 
@@ -31,7 +31,7 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: auto; max-width: 90; height: auto; border: round $primary;
+    HelpScreen > Vertical { width: 84; max-width: 100%; height: auto; border: round $primary;
                             background: $surface; padding: 1 2; }
     """
 

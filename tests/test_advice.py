@@ -1,0 +1,47 @@
+"""Advice appears exactly where the classic material says a choice will hurt."""
+
+import engine
+from engine.advice import advise
+
+
+def exp(layers, loss="sparse_categorical_crossentropy", optimizer=None, data=None):
+    return engine.Experiment.from_dict({"data": data or {"name": "csv", "path": "x.csv"},
+                                        "model": {"loss": loss, "layers": layers},
+                                        "optimizer": optimizer or {"name": "adam"}})
+
+
+def texts(e, k=10, task="classification"):
+    return " | ".join(a.text for a in advise(e, k, task))
+
+
+GOOD = [{"units": 64, "activation": "relu", "initializer": "he_normal"}, {"units": 10, "activation": "softmax"}]
+
+
+def test_a_sound_model_gets_no_advice():
+    assert advise(exp(GOOD), 10, "classification") == []
+
+
+def test_zero_initialization():
+    assert "symmetry" in texts(exp([{"units": 64, "initializer": "zeros"}, GOOD[1]]))
+
+
+def test_saturating_stack_vanishes():
+    layers = [{"units": 32, "activation": "sigmoid"} for _ in range(4)] + [GOOD[1]]
+    assert "vanishing gradients" in texts(exp(layers))
+    assert "vanishing" not in texts(exp([{"units": 32, "activation": "sigmoid"}] * 2 + [GOOD[1]]))
+
+
+def test_bottleneck_layer():
+    assert "information bottleneck" in texts(exp([GOOD[0], {"units": 2}, GOOD[1]]))
+
+
+def test_output_and_loss_mismatches():
+    assert "softmax over one unit" in texts(exp([GOOD[0], {"units": 1, "activation": "softmax"}],
+                                                loss="binary_crossentropy"), k=2)
+    assert "not a distribution" in texts(exp([GOOD[0], {"units": 10, "activation": "sigmoid"}]))
+    assert "this data needs 10" in texts(exp([GOOD[0], {"units": 3, "activation": "softmax"}]))
+
+
+def test_very_large_learning_rate():
+    assert "very large for adam" in texts(exp(GOOD, optimizer={"name": "adam", "learning_rate": 0.5}))
+    assert "very large" not in texts(exp(GOOD, optimizer={"name": "sgd", "learning_rate": 0.5}))
