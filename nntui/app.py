@@ -29,7 +29,9 @@ class NNTuiApp(App):
     def __init__(self, path: str | Path | None = None, experiment: engine.Experiment | None = None) -> None:
         super().__init__()
         self.path = Path(path) if path else None
-        self.draft = Draft(experiment or (engine.Experiment.from_toml(self.path) if self.path else default_experiment()))
+        if experiment is None and self.path is not None and self.path.exists():
+            experiment = engine.Experiment.from_toml(self.path)
+        self.draft = Draft(experiment or default_experiment())
         self.series: dict[str, dict] = {}
 
     # -- start-up ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, train_command
 
@@ -116,7 +117,7 @@ def _tui(path: str | None) -> int:
     import engine
 
     exp = None
-    if path is not None:
+    if path is not None and Path(path).exists():  # a new file name opens the default, saved there
         try:
             exp = engine.Experiment.from_toml(path)
         except engine.SpecError as exc:

@@ -223,3 +223,23 @@ async def test_schedule_panel_plots_the_planned_rate(tmp_path, monkeypatch):
         data = app.screen.query_one("#lr-plot").data
         assert data[0] == 0.003 and abs(data[-1] - 0.003 * 0.9 ** (30 - 1 / 41)) < 1e-6
         assert "lr 0.003 -> 0.000128 over 30 epochs" in str(app.screen.query_one("#lr-caption").render())
+
+
+@pytest.mark.asyncio
+async def test_a_new_file_name_opens_the_default_and_saves_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    target = tmp_path / "new.toml"
+    app = make_app(target)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a", "ctrl+s")
+        await pilot.pause()
+    assert len(engine.Experiment.from_toml(target).model.layers) == 3
+
+
+def test_cli_reports_a_bad_file_before_the_app_starts(tmp_path, capsys):
+    from nntui.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model\n")
+    assert main([str(bad)]) == 2
+    assert "bad.toml: not valid TOML" in capsys.readouterr().err
