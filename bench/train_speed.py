@@ -135,7 +135,7 @@ def torch_rates(batch: int, steps: int, compiled: bool) -> float | None:
         return loss
 
     fn = torch.compile(step) if compiled else step
-    for i in range(5):  # warm-up (and compilation)
+    for _ in range(5):  # warm-up (and compilation)
         fn(x[:batch], y[:batch])
     for _ in range(2):  # two passes over the data, like the NumPy figure; the second is reported
         perm = torch.randperm(n, generator=g)

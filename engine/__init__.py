@@ -33,6 +33,6 @@ __all__ = [
     "BackendUnavailable", "BatchNormSpec", "DataError", "DataSpec", "Dataset", "DenseSpec",
     "DropoutSpec", "EarlyStoppingSpec", "Experiment", "ModelSpec", "OptimizerSpec", "ScheduleSpec",
     "SpecError", "TrainResult", "TrainSpec", "TrainingControl", "build_model", "events",
-    "learning_rate_at", "load_data", "load_model", "resolve_backend", "save_model", "summary_rows",
+    "learning_rate_at", "load_data", "load_model", "presets", "resolve_backend", "save_model", "summary_rows",
     "summary_text", "train", "transfer_weights", "with_overrides",
 ]

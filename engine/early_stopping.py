@@ -43,7 +43,3 @@ class EarlyStopping:
                 f"for {self.wait} epoch{'s' if self.wait != 1 else ''}"))
             return events, True
         return events, False
-
-    @property
-    def improved_last(self) -> bool:
-        return self.wait == 0

@@ -23,10 +23,6 @@ class LayerPlan:
     fan_in: int
     units: int          # output width
 
-    @property
-    def kind(self) -> str:
-        return self.spec.type
-
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         if isinstance(self.spec, DenseSpec):
             return {"kernel": (self.fan_in, self.units), "bias": (self.units,)}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +121,3 @@ def read_history(folder: Path) -> list[dict]:
             rows.append({k: (None if v == "" else int(v) if k == "epoch" else float(v)) for k, v in r.items()})
         return rows
 
-
-def finite(v) -> bool:
-    return v is not None and math.isfinite(v)

@@ -116,7 +116,7 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
               "- schedule: " + exp.schedule.name + ("" if exp.schedule.name == "constant" else " (" + ", ".join(
                   f"{k} {v}" for k, v in exp.schedule.settings().items()) + f", per {exp.schedule.unit})"),
               f"- batch size {exp.train.batch_size}, seed {exp.seed}", ""]
-    lines += ["## Early stopping", ""] + _story(exp, events, metrics) + [""]
+    lines += ["## Early stopping", ""] + [f"- {line}" for line in story(exp, events, metrics)] + [""]
     lines += ["## Epochs", "", "| epoch | loss | accuracy | val_loss | val_accuracy | lr | seconds |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in history:
@@ -135,28 +135,30 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
     return "\n".join(lines)
 
 
-def _story(exp, events: list[dict], metrics: dict) -> list[str]:
+def story(exp, events: list[dict], metrics: dict) -> list[str]:
+    """The early-stopping story of a run, one plain sentence per line (report.md bullets them,
+    `nntui report` prints them)."""
     es = exp.early_stopping
     diverged = [e for e in events if e.get("event") == "diverged"]
-    out = []
-    if diverged:
-        out.append(f"- Diverged: {diverged[0]['message']}")
+    out = [f"Diverged: {e['message']}" for e in diverged[:1]]
+    out += [f"Interrupted by {e.get('signal', 'the user')}; the run was saved as it stood."
+            for e in events if e.get("event") == "interrupted"]
     if es is None:
-        return out + ["- Not configured: all epochs were trained."]
-    out.append(f"- Monitoring {es.monitor} ({es.direction}), patience {es.patience}, min_delta {es.min_delta:g}"
+        return out + ["Early stopping was not configured: all epochs were trained."]
+    out.append(f"Monitoring {es.monitor} ({es.direction}), patience {es.patience}, min_delta {es.min_delta:g}"
                + (f", smoothed over {es.smoothing} epochs" if es.smoothing > 1 else "")
                + (", restoring the best weights." if es.restore_best_weights else "."))
     for e in events:
         kind = e.get("event")
         if kind == "improved":
-            out.append(f"- Epoch {e['epoch']}: new best {e['monitor']} {_fmt(e['value'])}.")
+            out.append(f"Epoch {e['epoch']}: new best {e['monitor']} {_fmt(e['value'])}.")
         elif kind == "no_improvement":
-            out.append(f"- Epoch {e['epoch']}: {e['monitor']} {_fmt(e['value'])}, no improvement on "
+            out.append(f"Epoch {e['epoch']}: {e['monitor']} {_fmt(e['value'])}, no improvement on "
                        f"{_fmt(e['best'])} (epoch {e['best_epoch']}); patience {e['wait']}/{e['patience']}.")
         elif kind == "early_stop":
-            out.append(f"- **Stopped early at epoch {e['epoch']}**: {e['reason']}.")
+            out.append(f"Stopped early at epoch {e['epoch']}: {e['reason']}.")
         elif kind == "weights_restored":
-            out.append(f"- Restored the weights of epoch {e['best_epoch']} ({e['monitor']} {_fmt(e['best'])}).")
+            out.append(f"Restored the weights of epoch {e['best_epoch']} ({e['monitor']} {_fmt(e['best'])}).")
     if not metrics.get("stopped_early") and not diverged:
-        out.append(f"- Did not stop early; best epoch {metrics.get('best_epoch')}.")
+        out.append(f"Did not stop early; best epoch {metrics.get('best_epoch')}.")
     return out

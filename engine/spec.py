@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -533,7 +533,9 @@ class Experiment:
         try:
             return cls._parse(raw)
         except SpecError as exc:
-            raise exc.with_source(source) if source else exc
+            if source:
+                raise exc.with_source(source) from None
+            raise
 
     @classmethod
     def _parse(cls, raw: Any) -> "Experiment":

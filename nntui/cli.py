@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, train_command
+from engine.events import DownloadProgress
+
+from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PlainDisplay, RichDisplay, train_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,37 +34,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-class DownloadDisplay:
-    """Download progress: a Rich bar on a terminal, a plain line per quarter otherwise."""
-
-    def __init__(self):
-        self.tty = sys.stdout.isatty()
-        self.bar = None
-        self.tasks: dict[str, int] = {}
-        self.said: dict[str, int] = {}
-
-    def __call__(self, name: str, done: int, total: int) -> None:
-        if self.tty:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-            if self.bar is None:
-                self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                                    TransferSpeedColumn())
-                self.bar.start()
-            if name not in self.tasks:
-                self.tasks[name] = self.bar.add_task(name, total=total or None)
-            self.bar.update(self.tasks[name], completed=done, total=total or None)
-            return
-        quarter = 4 * done // total if total else 0
-        if quarter > self.said.get(name, -1):
-            self.said[name] = quarter
-            print(f"downloading {name}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB", flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _datasets(args) -> int:
     import os
 
@@ -84,9 +55,9 @@ def _datasets(args) -> int:
         return EXIT_BAD_INPUT
     if args.mirror:
         os.environ["NNTUI_MIRROR"] = args.mirror
-    display = DownloadDisplay()
+    display = RichDisplay() if sys.stdout.isatty() else PlainDisplay()
     try:
-        folder = engine.data.fetch(args.name, progress=display)
+        folder = engine.data.fetch(args.name, progress=lambda f, done, total: display(DownloadProgress(f, done, total)))
     except engine.DataError as exc:
         display.close()
         print(f"nntui: {exc}", file=sys.stderr)

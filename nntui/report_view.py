@@ -14,6 +14,7 @@ from rich.table import Table
 
 import engine
 from engine.recorder import read_history
+from engine.report import story
 
 TRAIN, VALIDATION = "blue+", "orange+"
 PALETTE = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+")
@@ -98,21 +99,8 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
         table.add_row(str(r["epoch"]), _fmt(r["loss"]), _fmt(r["accuracy"]), _fmt(r["val_loss"]),
                       _fmt(r["val_accuracy"]), _fmt(r["lr"], ".3g"), _fmt(r["seconds"], ".2f"))
     console.print(table)
-    story = [e for e in run.events if e.get("event") in ("no_improvement", "early_stop", "weights_restored",
-                                                          "diverged", "interrupted")]
-    for e in story:
-        kind = e["event"]
-        if kind == "no_improvement":
-            console.print(f"epoch {e['epoch']}: no improvement on {e['monitor']} {_fmt(e['best'])} "
-                          f"(epoch {e['best_epoch']}), patience {e['wait']}/{e['patience']}")
-        elif kind == "early_stop":
-            console.print(f"[bold]early stop at epoch {e['epoch']}[/]: {e['reason']}")
-        elif kind == "weights_restored":
-            console.print(f"restored the weights of epoch {e['best_epoch']}")
-        elif kind == "diverged":
-            console.print(f"[bold red]diverged[/]: {e['message']}")
-        else:
-            console.print(f"interrupted ({e.get('signal')})")
+    for line in story(exp, run.events, m):
+        console.print(line)
     cm, names = m.get("confusion_matrix"), m.get("class_names")
     if cm and names:
         t = Table("true \\ predicted", *[n[:9] for n in names], "accuracy", title="Confusion matrix (test set)")

@@ -7,8 +7,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..errors import DataError
-from .catalog import DIGIT_CLASSES, FASHION_CLASSES, DataInfo, static_info
+from .catalog import DataInfo, static_info
 from .download import fetch, is_cached
 from .idx import cache_root, load_idx
 from .synthetic import GENERATORS, generate
