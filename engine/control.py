@@ -10,6 +10,13 @@ class TrainingControl:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self.lr_scale = 1.0
+
+    def scale_learning_rate(self, factor: float) -> float:
+        """Multiply the learning rate (on top of the schedule) from the next batch on; the trainer
+        records the change as an event. Returns the new overall factor."""
+        self.lr_scale *= factor
+        return self.lr_scale
 
     def pause(self) -> None:
         self._running.clear()

@@ -137,6 +137,17 @@ class Diverged(Event):
 
 
 @dataclass(frozen=True)
+class LearningRateChanged(Event):
+    """The learning rate was changed by hand during training (a factor on the schedule's rate)."""
+
+    kind = "lr_changed"
+    epoch: int
+    batch: int
+    scale: float
+    lr: float
+
+
+@dataclass(frozen=True)
 class Paused(Event):
     kind = "paused"
     epoch: int

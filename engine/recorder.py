@@ -79,15 +79,7 @@ class RunRecorder:
         return metrics
 
     def _confusion(self) -> dict:
-        d = self.data
-        with np.errstate(all="ignore"):  # a diverged model's last finite weights may still overflow
-            probs = self.model.predict(d.x_test)
-        pred = (probs[:, 0] > 0.5).astype(int) if probs.shape[1] == 1 else probs.argmax(axis=1)
-        k = len(d.class_names)
-        cm = np.zeros((k, k), dtype=int)
-        np.add.at(cm, (np.asarray(d.y_test, dtype=int), pred), 1)
-        per_class = [float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None for i in range(k)]
-        return {"class_names": list(d.class_names), "confusion_matrix": cm.tolist(), "per_class_accuracy": per_class}
+        return confusion_report(self.model, self.data)
 
     def _write_report(self, metrics: dict) -> None:
         h = self.history
@@ -111,6 +103,18 @@ class RunRecorder:
         for fh in (self._history, self._events):
             if not fh.closed:
                 fh.close()
+
+
+def confusion_report(model, data) -> dict:
+    """The test set's confusion matrix (rows: true class), class names and per-class accuracy."""
+    with np.errstate(all="ignore"):  # a diverged model's last finite weights may still overflow
+        probs = model.predict(data.x_test)
+    pred = (probs[:, 0] > 0.5).astype(int) if probs.shape[1] == 1 else probs.argmax(axis=1)
+    k = len(data.class_names)
+    cm = np.zeros((k, k), dtype=int)
+    np.add.at(cm, (np.asarray(data.y_test, dtype=int), pred), 1)
+    per_class = [float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None for i in range(k)]
+    return {"class_names": list(data.class_names), "confusion_matrix": cm.tolist(), "per_class_accuracy": per_class}
 
 
 def read_history(folder: Path) -> list[dict]:

@@ -15,7 +15,7 @@ from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
 from .events import (BatchProgress, Diverged, DownloadProgress, EpochEnded, Event, Failed, Finished, Improved,
-                     Paused, Resumed, RunStarted, WeightsRestored)
+                     LearningRateChanged, Paused, Resumed, RunStarted, WeightsRestored)
 from .schedules import schedule_function
 from .spec import Experiment
 
@@ -73,6 +73,7 @@ class _Run:
         self.rate = schedule_function(exp.schedule, exp.optimizer.learning_rate, self.steps)
         self.result = TrainResult(exp, self.model, self.data)
         self.step = 0
+        self.lr_scale = 1.0
         self.train_seconds = 0.0
         self._xbuf: dict[int, np.ndarray] = {}
 
@@ -118,7 +119,10 @@ class _Run:
                 self.train_seconds += time.perf_counter() - t0
                 return "stopped"
             xb, yb = self._batch(order, b)
-            lr = self.rate(self.step)
+            lr = self.rate(self.step) * control.lr_scale
+            if control.lr_scale != self.lr_scale:
+                self.lr_scale = control.lr_scale
+                emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
             loss, ok = model.train_step(xb, yb, lr)
             if not math.isfinite(loss):
                 if not model.weights_finite():

@@ -22,7 +22,10 @@ class TrainingEvent(Message):
 
 
 class TrainingDone(Message):
-    def __init__(self, result=None, error: str | None = None) -> None:
+    """The worker's run ended: its result (and ``extra`` figures computed off the UI thread), or an error."""
+
+    def __init__(self, result=None, error: str | None = None, extra: dict | None = None) -> None:
         super().__init__()
         self.result = result
         self.error = error
+        self.extra = extra

@@ -140,3 +140,21 @@ def test_last_partial_batch_is_trained():
     started = events[0]
     assert started.train_samples == 1295 and started.steps_per_epoch == 2
     assert result.history[0]["loss"] > 0
+
+
+def test_learning_rate_changed_mid_run_applies_from_the_next_batch():
+    control = engine.TrainingControl()
+    events = []
+
+    def sink(e):
+        events.append(e)
+        if e.kind == "epoch_end" and e.epoch == 1:
+            control.scale_learning_rate(0.5)
+
+    exp = make_exp([{"units": 8}, {"units": 10, "activation": "softmax"}],
+                   optimizer={"name": "sgd", "learning_rate": 0.2}, train={"epochs": 3, "batch_size": 64})
+    result = engine.train(exp, on_event=sink, control=control)
+    changed = [e for e in events if e.kind == "lr_changed"]
+    assert len(changed) == 1 and changed[0].epoch == 2 and changed[0].batch == 1
+    assert changed[0].scale == 0.5 and changed[0].lr == pytest.approx(0.1)
+    assert [r["lr"] for r in result.history] == pytest.approx([0.2, 0.1, 0.1])

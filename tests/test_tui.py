@@ -243,3 +243,53 @@ def test_cli_reports_a_bad_file_before_the_app_starts(tmp_path, capsys):
     bad.write_text("[model\n")
     assert main([str(bad)]) == 2
     assert "bad.toml: not valid TOML" in capsys.readouterr().err
+
+
+@pytest.mark.asyncio
+async def test_dashboard_controls_lr_stop_save_restart(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    exp = engine.with_overrides(engine.presets.load_preset("spiral-relu"), epochs=100000)
+    app = make_app(experiment=exp)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        screen = app.screen
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(screen.state.history) >= 2:
+                break
+        await pilot.press("minus")                          # halve the learning rate mid-run
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if any(e.kind == "lr_changed" for e in screen.state.events):
+                break
+        change = next(e for e in screen.state.events if e.kind == "lr_changed")
+        assert change.scale == 0.5 and change.lr == pytest.approx(0.005)
+        await pilot.press("s")                               # stop keeps the model
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not screen.running:
+                break
+        assert screen.result.reason == "stopped"
+        assert "stopped after" in str(screen.query_one("#status").render())
+        assert screen.query_one("#confusion").row_count == 2
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        from textual.widgets import Input
+        app.screen.query_one("#answer", Input).value = str(tmp_path / "run")
+        await pilot.press("enter")
+        await pilot.pause()
+        metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+        assert metrics["interrupted"] is True and metrics["epochs_run"] == len(screen.state.history)
+        events = (tmp_path / "run" / "events.jsonl").read_text()
+        assert '"lr_changed"' in events and '"finished"' in events
+        epochs_before = len(screen.state.history)
+        await pilot.press("r")                               # restart from fresh weights
+        await pilot.pause(0.3)
+        assert screen.running and len(screen.state.history) < epochs_before
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not screen.running:
+                break

@@ -130,3 +130,29 @@ class ConfirmDiscard(ModalScreen[str]):
 
     def action_cancel(self) -> None:
         self.dismiss("cancel")
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of text (a folder name, say); returns it, or None on escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen > Vertical { width: 80; height: auto; border: round $primary; background: $surface; padding: 1 2; }
+    """
+
+    def __init__(self, title: str, initial: str = "") -> None:
+        super().__init__()
+        self.title_text, self.initial = title, initial
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text)
+            yield Input(self.initial, id="answer")
+            yield Label("enter accepts, escape cancels")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,30 +1,79 @@
-"""The Train screen: the run in a thread worker on the engine's trainer, its events arriving as
-messages; progress bars, the epoch log and the outcome. (The full dashboard with plots is the
-next step.)"""
+"""The Train screen: a live dashboard over the engine's trainer running in a thread worker.
+Events arrive as messages and only update state; the plots redraw on a timer (4 per second at
+most, and only when something changed), downsampled to their width."""
 
 from __future__ import annotations
 
+import math
+import sys
+import time
+
+import numpy as np
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Log, ProgressBar, Static
+from textual.widgets import (DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent,
+                             TabPane)
+from textual_plotext import PlotextPlot
 
 import engine
-from nntui.headless import epoch_line, event_line
+from engine.recorder import RunFolderError, RunRecorder, confusion_report
+from nntui.headless import default_folder, epoch_line, event_line
 
 from ..messages import TrainingDone, TrainingEvent
+
+REDRAW_SECONDS = 0.4
+#: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
+#: its redraws stall the training thread (waiting to return from a BLAS call) for less.
+TRAINING_SWITCH_INTERVAL = 0.001
+
+
+def _rgb(colour: str, fallback: tuple) -> tuple:
+    if isinstance(colour, str) and colour.startswith("#") and len(colour) == 7:
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return fallback
+
+
+def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
+    """At most ``width`` points: bucket means, so a long series costs the same to draw as a short one."""
+    n = len(ys)
+    if n <= width or width < 2:
+        return xs, ys
+    edges = np.linspace(0, n, width + 1).astype(int)
+    return ([float(np.mean(xs[a:b])) for a, b in zip(edges[:-1], edges[1:])],
+            [float(np.mean(ys[a:b])) for a, b in zip(edges[:-1], edges[1:])])
+
+
+class RunState:
+    """What the dashboard knows about the run so far (filled from events, read by the redraw)."""
+
+    def __init__(self) -> None:
+        self.started = None
+        self.history: list[dict] = []
+        self.batches: list[tuple[int, float]] = []
+        self.best_epoch = self.stop_epoch = None
+        self.no_improvement: list[int] = []
+        self.events: list = []
+        self.t0 = time.monotonic()
 
 
 class TrainScreen(Screen):
     BINDINGS = [Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"),
-                Binding("b", "app.build", "build")]
+                Binding("r", "restart", "restart"), Binding("plus,equals_sign", "lr(2.0)", "lr x2", key_display="+"),
+                Binding("minus", "lr(0.5)", "lr /2", key_display="-"), Binding("l", "log", "log scale"),
+                Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
     DEFAULT_CSS = """
-    TrainScreen Vertical#top { height: auto; padding: 0 1; }
-    TrainScreen ProgressBar { width: 1fr; }
-    TrainScreen #status { color: $text-muted; }
-    TrainScreen Log { height: 1fr; border: round $panel; }
+    TrainScreen #bars { height: 1; padding: 0 1; }
+    TrainScreen #bars Label { width: auto; padding: 0 1 0 0; }
+    TrainScreen #bars ProgressBar { width: 1fr; }
+    TrainScreen .status { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
+    TrainScreen #download-row { height: 1; padding: 0 1; }
+    TrainScreen Grid { grid-size: 2 2; height: 1fr; min-height: 16; }
+    TrainScreen PlotextPlot { border: round $panel; }
+    TrainScreen #bottom { height: 12; }
+    TrainScreen Log { height: 1fr; }
     """
 
     def __init__(self, experiment) -> None:
@@ -32,89 +81,313 @@ class TrainScreen(Screen):
         self.experiment = experiment
         self.control = engine.TrainingControl()
         self.running = False
+        self.restart_pending = False
+        self.log_scale = False
+        self.state = RunState()
+        self.result = None
+        self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="top"):
-            yield Label("data", id="download-label")
-            yield ProgressBar(id="download", show_eta=False)
+        with Horizontal(id="download-row"):
+            yield Label("", id="download-label")
+            yield ProgressBar(total=1, id="download", show_eta=False)  # a total: no 15 fps indeterminate animation
+        with Horizontal(id="bars"):
             yield Label("epoch", id="epoch-label")
-            yield ProgressBar(id="epochs")
-            yield Label("batch", id="batch-label")
-            yield ProgressBar(id="batches")
-            yield Static("starting...", id="status")
-        yield Log(id="log")
+            yield ProgressBar(total=1, id="epochs", show_eta=False)
+            yield Label("  batch", id="batch-label")
+            yield ProgressBar(total=1, id="batches", show_eta=False)
+        yield Static("starting...", id="status", classes="status")
+        yield Static("", id="status2", classes="status")
+        with Grid():
+            yield PlotextPlot(id="plot-loss")
+            yield PlotextPlot(id="plot-acc")
+            yield PlotextPlot(id="plot-batch")
+            yield PlotextPlot(id="plot-lr")
+        with TabbedContent(id="bottom"):
+            with TabPane("Events", id="tab-events"):
+                yield Log(id="log")
+            with TabPane("Results", id="tab-results"):
+                with Vertical():
+                    yield Static("The test metrics, confusion matrix and per-class accuracy appear when the run "
+                                 "ends.", id="results-text")
+                    yield DataTable(id="confusion", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        for w in ("#download", "#download-label"):
-            self.query_one(w).display = False
+        self.query_one("#download-row").display = False
+        self.set_interval(REDRAW_SECONDS, self.redraw)
+        self.start()
+
+    # -- the run --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.control = engine.TrainingControl()
+        self.state = RunState()
+        self.result = None
         self.running = True
+        self.dirty_epochs = self.dirty_batches = True
+        self.query_one(Log).clear()
+        self.query_one("#confusion", DataTable).clear(columns=True)
         self.train()
 
     @work(thread=True, exclusive=True)
     def train(self) -> None:
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous, TRAINING_SWITCH_INTERVAL))
         try:
             result = engine.train(self.experiment, on_event=lambda e: self.post_message(TrainingEvent(e)),
                                   control=self.control)
-            self.post_message(TrainingDone(result))
+            self.post_message(TrainingDone(result, extra=_confusion(result)))
         except Exception as exc:  # shown in the UI, never kills the app
             self.post_message(TrainingDone(error=f"{exc.__class__.__name__}: {exc}"))
+        finally:
+            sys.setswitchinterval(previous)
 
     def on_training_event(self, message: TrainingEvent) -> None:
-        e = message.event
-        log = self.query_one(Log)
+        e, s = message.event, self.state
+        if e.kind != "batch":
+            s.events.append(e)
         if e.kind == "download":
-            bar = self.query_one("#download", ProgressBar)
-            bar.display = self.query_one("#download-label").display = True
-            self.query_one("#download-label", Label).update(f"downloading {e.file}")
-            bar.update(total=e.total or None, progress=e.done)
-        elif e.kind == "run_started":
+            self.query_one("#download-row").display = True
+            self.query_one("#download-label", Label).update(f"downloading {e.file} ")
+            self.query_one("#download", ProgressBar).update(total=e.total or None, progress=e.done)
+            return
+        if e.kind == "run_started":
+            s.started, s.t0 = e, time.monotonic()
+            self.query_one("#download-row").display = False
             self.query_one("#epochs", ProgressBar).update(total=e.epochs, progress=0)
             self.query_one("#batches", ProgressBar).update(total=e.steps_per_epoch, progress=0)
-            log.write_line(event_line(e))
         elif e.kind == "batch":
+            s.batches.append((e.batch, e.loss))
             self.query_one("#batches", ProgressBar).update(progress=e.batch)
             acc = "" if e.accuracy is None else f"  accuracy {e.accuracy:.4f}"
-            self.query_one("#status", Static).update(
-                f"epoch {e.epoch}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}{acc}  "
-                f"{e.samples_per_second:,.0f} samples/s  lr {e.lr:.3g}")
+            done = (len(s.history) + e.batch / e.batches) / max(1, s.started.epochs)
+            elapsed = time.monotonic() - s.t0
+            eta = elapsed * (1 - done) / done if done > 0 else 0
+            self._say(
+                f"epoch {e.epoch}/{s.started.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}{acc}  "
+                f"{e.samples_per_second:,.0f} samples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
         elif e.kind == "epoch_end":
+            s.history.append(e.history_row())
+            s.batches = []
             self.query_one("#epochs", ProgressBar).update(progress=e.epoch)
             self.query_one("#batches", ProgressBar).update(progress=0)
-            log.write_line(epoch_line(e))
+        elif e.kind == "improved":
+            s.best_epoch = e.epoch
+        elif e.kind == "no_improvement":
+            s.no_improvement.append(e.epoch)
+        elif e.kind == "early_stop":
+            s.stop_epoch = e.epoch
+        self._status2()
+        if e.kind == "batch":
+            self.dirty_batches = True
         else:
-            line = event_line(e)
-            if line:
-                log.write_line(line)
+            self.dirty_epochs = self.dirty_batches = True
+        line = epoch_line(e) if e.kind == "epoch_end" else (
+            f"  learning rate x{e.scale:g} from epoch {e.epoch}, batch {e.batch}: {e.lr:.3g}" if e.kind == "lr_changed"
+            else event_line(e) if e.kind != "batch" else None)
+        if line:
+            self.query_one(Log).write_line(line)
+
+    def _say(self, text: str) -> None:
+        """The status line: one row, full width, so an update needs no relayout."""
+        self.query_one("#status", Static).update(text, layout=False)
+
+    def _status2(self) -> None:
+        s = self.state
+        if s.started is None:
+            return
+        parts = [f"backend {s.started.backend} on {s.started.device}"]
+        es = self.experiment.early_stopping
+        if es is not None and s.best_epoch is not None:
+            best = s.history[s.best_epoch - 1].get(es.monitor) if s.best_epoch <= len(s.history) else None
+            wait = sum(1 for ep in s.no_improvement if ep > s.best_epoch)
+            parts.append(f"best {es.monitor} {best:.4f} @ epoch {s.best_epoch}" if best is not None else "")
+            parts.append(f"patience {wait}/{es.patience}")
+        if s.history:
+            parts.append(f"lr {s.history[-1]['lr']:.3g}")
+        if self.control.lr_scale != 1:
+            parts.append(f"(x{self.control.lr_scale:g} by hand)")
+        self.query_one("#status2", Static).update("   ".join(p for p in parts if p), layout=False)
 
     def on_training_done(self, message: TrainingDone) -> None:
         self.running = False
-        status = self.query_one("#status", Static)
+        if self.restart_pending:
+            self.restart_pending = False
+            self.start()
+            return
         if message.error:
-            status.update(f"[b red]training failed[/]: {message.error}")
-        elif message.result.reason == "diverged":
-            status.update("[b red]diverged[/]: the loss became NaN or infinite. Try a lower learning rate or "
-                          "another initialization (he_normal for ReLU, glorot_uniform otherwise).")
+            self._say(f"[b $error]training failed[/]: {message.error}")
+            return
+        self.result = message.result
+        m = message.result.metrics
+        if message.result.reason == "diverged":
+            self._say("[b $error]diverged[/]: the loss became NaN or infinite. Try a lower learning rate (-), "
+                          "input scaling, or he_normal / glorot_uniform initialization.  r restarts")
         else:
-            m = message.result.metrics
-            acc = m.get("test_accuracy")
-            status.update(f"[b]{message.result.reason}[/] after {m['epochs_run']} epochs: test loss "
-                          f"{m['test_loss']:.4f}" + (f", test accuracy {acc:.4f}" if acc is not None else "")
-                          + "   (b: back to Build)")
+            acc, loss = m.get("test_accuracy"), m.get("test_loss")
+            outcome = ("no test set" if loss is None else f"test loss {loss:.4f}"
+                       + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+            self._say(f"[b]{message.result.reason.replace('_', ' ')}[/b] after {m['epochs_run']} epochs in "
+                          f"{m['seconds']:.1f}s: {outcome}   ctrl+s saves the run, r restarts, b builds")
+        self._results(message.extra)
+        self.dirty_epochs = self.dirty_batches = True
+
+    def _results(self, extra: dict | None) -> None:
+        if not extra:
+            return
+        names, cm, per = extra["class_names"], extra["confusion_matrix"], extra["per_class_accuracy"]
+        table = self.query_one("#confusion", DataTable)
+        table.clear(columns=True)
+        table.add_columns("true \\ predicted", *[n[:10] for n in names], "accuracy")
+        for i, row in enumerate(cm):
+            table.add_row(names[i], *[f"[b]{v}[/]" if i == j else str(v) for j, v in enumerate(row)],
+                          "-" if per[i] is None else f"{per[i]:.3f}")
+        m = self.result.metrics
+        self.query_one("#results-text", Static).update(
+            f"test loss {m['test_loss']:.4f}, test accuracy {m['test_accuracy']:.4f} on {sum(map(sum, cm)):,} "
+            "samples; rows: true class, columns: predicted")
+        self.query_one(TabbedContent).active = "tab-results"
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Redraw what changed since the last tick: the batch plot while an epoch runs, the epoch
+        plots when an epoch ends (plotting holds the GIL the training thread needs)."""
+        if not (self.dirty_epochs or self.dirty_batches):
+            return
+        epochs_too, self.dirty_epochs, self.dirty_batches = self.dirty_epochs, False, False
+        series = getattr(self.app, "series", {}).get(self.app.theme, {})
+        train_c = _rgb(series.get("train", ""), (95, 175, 255))
+        val_c = _rgb(series.get("validation", ""), (255, 175, 95))
+        h = self.state.history
+        epochs = [r["epoch"] for r in h]
+        self._draw_batches(h, train_c)
+        if not epochs_too:
+            return
+        self._draw_epochs("plot-loss", "loss", epochs, [r["loss"] for r in h], [r["val_loss"] for r in h],
+                          train_c, val_c, markers=True, log=self.log_scale)
+        self._draw_epochs("plot-acc", "accuracy", epochs, [r["accuracy"] for r in h], [r["val_accuracy"] for r in h],
+                          train_c, val_c)
+        plot = self.query_one("#plot-lr", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.title("learning rate per epoch")
+        if h:
+            plt.plot(epochs, [r["lr"] for r in h], color=train_c, marker="braille")
+            plt.xticks(epochs[:: max(1, math.ceil(len(epochs) / 8))])
+        plot.refresh()
+
+    def _draw_batches(self, h, colour) -> None:
+        plot = self.query_one("#plot-batch", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.title(f"batch loss, epoch {len(h) + 1} (running mean)")
+        if self.state.batches:
+            xs = [b for b, _ in self.state.batches]
+            ys = [loss for _, loss in self.state.batches]
+            xs, ys = downsample(xs, ys, max(2, plot.size.width - 10))
+            plt.plot(xs, ys, color=colour, marker="braille")
+        plot.refresh()
+
+    def _draw_epochs(self, widget, title, epochs, train, val, train_c, val_c, markers=False, log=False) -> None:
+        plot = self.query_one(f"#{widget}", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.title(title + ("  (log)" if log else "") + ("  [l] log scale" if markers else ""))
+        plt.yscale("log" if log else "linear")
+        pts = [(x, y) for x, y in zip(epochs, train) if y is not None and (not log or y > 0)]
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], color=train_c, marker="braille", label="train")
+        vpts = [(x, y) for x, y in zip(epochs, val) if y is not None and (not log or y > 0)]
+        if vpts:
+            plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c, marker="braille", label="validation")
+        if markers and vpts:
+            by = dict(vpts)
+            s = self.state
+            flat = [e for e in s.no_improvement if e in by]
+            if flat:
+                plt.scatter(flat, [by[e] for e in flat], marker="o", color=val_c)
+            if s.best_epoch in by:
+                plt.scatter([s.best_epoch], [by[s.best_epoch]], marker="^", color="green")
+            if s.stop_epoch in by:
+                plt.scatter([s.stop_epoch], [by[s.stop_epoch]], marker="x", color="red")
+        if epochs:
+            plt.xticks(epochs[:: max(1, math.ceil(len(epochs) / 8))])
+        plot.refresh()
+
+    # -- controls ---------------------------------------------------------------------------------------
 
     def action_pause(self) -> None:
         if not self.running:
             return
         if self.control.paused:
             self.control.resume()
+            self._say("resumed")
         else:
             self.control.pause()
-            self.query_one("#status", Static).update("paused (space resumes)")
+            self._say("paused (space resumes)")
 
     def action_stop(self) -> None:
         if self.running:
             self.control.stop()
+            self._say("stopping after this batch...")
+
+    def action_restart(self) -> None:
+        """Train again from fresh weights (the seed's), stopping the current run first."""
+        if self.running:
+            self.restart_pending = True
+            self.control.stop()
+        else:
+            self.start()
+
+    def action_lr(self, factor: float) -> None:
+        if self.running:
+            scale = self.control.scale_learning_rate(factor)
+            self.notify(f"learning rate x{scale:g} from the next batch")
+            self._status2()
+
+    def action_log(self) -> None:
+        self.log_scale = not self.log_scale
+        self.dirty_epochs = True
+
+    def action_save_run(self) -> None:
+        if self.running or self.result is None:
+            self.notify("Save the run when it has ended (s stops it)", severity="warning")
+            return
+        from .dialogs import PromptScreen
+
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self.save_run(folder)
+
+        self.app.push_screen(PromptScreen("Save the run folder to", str(default_folder(self.experiment))), chosen)
+
+    def save_run(self, folder: str) -> None:
+        r = self.result
+        try:
+            recorder = RunRecorder(folder, self.experiment, r.data, r.model)
+        except RunFolderError as exc:
+            self.notify(str(exc), title="Cannot save", severity="error", timeout=10)
+            return
+        for e in self.state.events:
+            recorder(e)
+        recorder.finish(r.metrics, interrupted=r.reason == "stopped")
+        self.notify(f"Run saved to {folder}")
 
     def on_unmount(self) -> None:
         self.control.stop()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _confusion(result) -> dict | None:
+    """The confusion report for a classification run with a test set (computed in the worker thread)."""
+    d = result.data
+    if d.task != "classification" or not len(d.x_test):
+        return None
+    return confusion_report(result.model, d)
