@@ -29,3 +29,11 @@ class TrainingDone(Message):
         self.result = result
         self.error = error
         self.extra = extra
+
+
+class BoundaryUpdate(Message):
+    """A 2D classifier's class probabilities over the input plane, after ``epoch``."""
+
+    def __init__(self, grid, probs, epoch: int) -> None:
+        super().__init__()
+        self.grid, self.probs, self.epoch = grid, probs, epoch

@@ -293,3 +293,32 @@ async def test_dashboard_controls_lr_stop_save_restart(tmp_path, monkeypatch):
             await pilot.pause(0.05)
             if not screen.running:
                 break
+
+
+@pytest.mark.asyncio
+async def test_decision_boundary_map_for_2d_data(tmp_path, monkeypatch):
+    import numpy as np
+
+    from nntui.widgets.boundary import BoundaryMap
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    app = make_app(experiment=engine.with_overrides(engine.presets.load_preset("spiral-relu"), epochs=40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        screen = app.screen
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if not screen.running:
+                break
+        await pilot.pause(0.2)
+        bmap = screen.query_one(BoundaryMap)
+        assert "epoch 40" in bmap.border_title
+        grid, probs = bmap.grid, bmap.probs
+        assert probs.shape == (grid.height, grid.width, 2)
+        # the map is the model's view: where the plane holds training points, the map's class
+        # agrees with their labels about as often as the test accuracy says
+        cls = probs.argmax(axis=2)[grid.train_cells[:, 0], grid.train_cells[:, 1]]
+        assert np.mean(cls == grid.train_labels) > 0.9
+        assert screen.result.metrics["test_accuracy"] > 0.9
+        img = bmap.pixels()
+        assert img.shape == (grid.height, grid.width, 3) and len({tuple(p) for p in img.reshape(-1, 3)}) > 10

@@ -9,6 +9,7 @@ import sys
 import time
 
 import numpy as np
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,7 +23,10 @@ import engine
 from engine.recorder import RunFolderError, RunRecorder, confusion_report
 from nntui.headless import default_folder, epoch_line, event_line
 
-from ..messages import TrainingDone, TrainingEvent
+from engine.events import DownloadProgress
+
+from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
+from ..widgets.boundary import BoundaryMap, PlaneGrid
 
 REDRAW_SECONDS = 0.4
 #: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
@@ -68,10 +72,11 @@ class TrainScreen(Screen):
     TrainScreen #bars { height: 1; padding: 0 1; }
     TrainScreen #bars Label { width: auto; padding: 0 1 0 0; }
     TrainScreen #bars ProgressBar { width: 1fr; }
+    TrainScreen #bars Bar { width: 1fr; }
     TrainScreen .status { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
     TrainScreen #download-row { height: 1; padding: 0 1; }
     TrainScreen Grid { grid-size: 2 2; height: 1fr; min-height: 16; }
-    TrainScreen PlotextPlot { border: round $panel; }
+    TrainScreen PlotextPlot { padding: 0 1 0 0; }
     TrainScreen #bottom { height: 12; }
     TrainScreen Log { height: 1fr; }
     """
@@ -86,6 +91,8 @@ class TrainScreen(Screen):
         self.state = RunState()
         self.result = None
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
+        info = engine.data.static_info(experiment.data)
+        self.planar = info is not None and info.n_features == 2 and info.task == "classification"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,8 +108,11 @@ class TrainScreen(Screen):
         yield Static("", id="status2", classes="status")
         with Grid():
             yield PlotextPlot(id="plot-loss")
+            if self.planar:  # TensorFlow Playground's view: the map beside the loss
+                yield BoundaryMap(id="boundary")
             yield PlotextPlot(id="plot-acc")
-            yield PlotextPlot(id="plot-batch")
+            if not self.planar:
+                yield PlotextPlot(id="plot-batch")
             yield PlotextPlot(id="plot-lr")
         with TabbedContent(id="bottom"):
             with TabPane("Events", id="tab-events"):
@@ -133,12 +143,25 @@ class TrainScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def train(self) -> None:
+        """Data, model and run in this worker thread (MLX state lives where it is used); for 2D
+        classification the decision map is computed here too, after each epoch."""
         previous = sys.getswitchinterval()
         sys.setswitchinterval(min(previous, TRAINING_SWITCH_INTERVAL))
+        post = self.post_message
+        exp = self.experiment
         try:
-            result = engine.train(self.experiment, on_event=lambda e: self.post_message(TrainingEvent(e)),
-                                  control=self.control)
-            self.post_message(TrainingDone(result, extra=_confusion(result)))
+            data = engine.load_data(exp.data, progress=lambda f, d, t: post(TrainingEvent(DownloadProgress(f, d, t))))
+            exp.check_data(data.n_classes, data.task)
+            model = engine.build_model(exp, data.n_features)
+            grid = PlaneGrid(data) if data.n_features == 2 and data.task == "classification" else None
+
+            def sink(e):
+                post(TrainingEvent(e))
+                if grid is not None and e.kind == "epoch_end":
+                    post(BoundaryUpdate(grid, grid.probabilities(model), e.epoch))
+
+            result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control)
+            post(TrainingDone(result, extra=_confusion(result)))
         except Exception as exc:  # shown in the UI, never kills the app
             self.post_message(TrainingDone(error=f"{exc.__class__.__name__}: {exc}"))
         finally:
@@ -190,7 +213,7 @@ class TrainScreen(Screen):
         if line:
             self.query_one(Log).write_line(line)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text) -> None:
         """The status line: one row, full width, so an update needs no relayout."""
         self.query_one("#status", Static).update(text, layout=False)
 
@@ -229,8 +252,9 @@ class TrainScreen(Screen):
             acc, loss = m.get("test_accuracy"), m.get("test_loss")
             outcome = ("no test set" if loss is None else f"test loss {loss:.4f}"
                        + (f", test accuracy {acc:.4f}" if acc is not None else ""))
-            self._say(f"[b]{message.result.reason.replace('_', ' ')}[/b] after {m['epochs_run']} epochs in "
-                          f"{m['seconds']:.1f}s: {outcome}   ctrl+s saves the run, r restarts, b builds")
+            self._say(Text.assemble((message.result.reason.replace("_", " "), "bold"),
+                                    f" after {m['epochs_run']} epochs in {m['seconds']:.1f}s: {outcome}   "
+                                    "ctrl+s saves the run, r restarts, b builds"))
         self._results(message.extra)
         self.dirty_epochs = self.dirty_batches = True
 
@@ -276,10 +300,15 @@ class TrainScreen(Screen):
         plt.title("learning rate per epoch")
         if h:
             plt.plot(epochs, [r["lr"] for r in h], color=train_c, marker="braille")
-            plt.xticks(epochs[:: max(1, math.ceil(len(epochs) / 8))])
+            plt.xticks(epoch_ticks(epochs))
         plot.refresh()
 
+    def on_boundary_update(self, message: BoundaryUpdate) -> None:
+        self.query_one(BoundaryMap).show(message.grid, message.probs, message.epoch)
+
     def _draw_batches(self, h, colour) -> None:
+        if self.planar:
+            return
         plot = self.query_one("#plot-batch", PlotextPlot)
         plt = plot.plt
         plt.clear_data()
@@ -314,7 +343,7 @@ class TrainScreen(Screen):
             if s.stop_epoch in by:
                 plt.scatter([s.stop_epoch], [by[s.stop_epoch]], marker="x", color="red")
         if epochs:
-            plt.xticks(epochs[:: max(1, math.ceil(len(epochs) / 8))])
+            plt.xticks(epoch_ticks(epochs))
         plot.refresh()
 
     # -- controls ---------------------------------------------------------------------------------------
@@ -378,6 +407,13 @@ class TrainScreen(Screen):
 
     def on_unmount(self) -> None:
         self.control.stop()
+
+
+def epoch_ticks(epochs: list[int]) -> list[int]:
+    """About eight whole-epoch ticks, the last epoch always among them (plotext frames the plot
+    at the outermost tick)."""
+    ticks = epochs[:: max(1, math.ceil(len(epochs) / 8))]
+    return ticks if ticks[-1] == epochs[-1] else ticks + [epochs[-1]]
 
 
 def _clock(seconds: float) -> str:
