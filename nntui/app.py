@@ -33,6 +33,7 @@ class NNTuiApp(App):
             experiment = engine.Experiment.from_toml(self.path)
         self.draft = Draft(experiment or default_experiment())
         self.series: dict[str, dict] = {}
+        self.session_runs: list[dict] = []   # every finished run of this session, for comparison
 
     # -- start-up ------------------------------------------------------------------------------------
 

@@ -322,3 +322,39 @@ async def test_decision_boundary_map_for_2d_data(tmp_path, monkeypatch):
         assert screen.result.metrics["test_accuracy"] > 0.9
         img = bmap.pixels()
         assert img.shape == (grid.height, grid.width, 3) and len({tuple(p) for p in img.reshape(-1, 3)}) > 10
+
+
+@pytest.mark.asyncio
+async def test_session_runs_compare_and_mistakes(tmp_path, monkeypatch):
+    from nntui.widgets.samples import SampleStrip
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    relu = engine.with_overrides(engine.presets.load_preset("digits"), epochs=4)
+    app = make_app(experiment=relu)
+
+    async def run_to_end(pilot):
+        await pilot.press("t")
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if not app.screen.running:
+                break
+        await pilot.pause(0.2)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_to_end(pilot)
+        mistakes = app.screen.query_one("#mistakes", SampleStrip).samples
+        assert 1 <= len(mistakes) <= 6 and mistakes[0]["image"].shape == (8, 8)
+        assert mistakes[0]["top"][0][0] != mistakes[0]["true"]          # a mistake: top class is not the truth
+        await pilot.press("b")
+        tanh = dict(relu.to_dict())
+        tanh["model"]["layers"][0]["activation"] = "tanh"
+        tanh["name"] = "digits-tanh"
+        app.load_experiment(engine.Experiment.from_dict(tanh), None)
+        await pilot.pause()
+        await run_to_end(pilot)
+        assert [r["label"] for r in app.session_runs] == ["digits", "digits-tanh"]
+        assert app.screen.query_one("#runs").row_count == 2
+        await pilot.press("c")
+        await pilot.pause(0.6)                                           # a redraw with the overlay
+        assert app.screen.compare
+        app.save_screenshot(str(tmp_path / "compare.svg"))

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent,
                              TabPane)
@@ -27,8 +27,11 @@ from engine.events import DownloadProgress
 
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..widgets.boundary import BoundaryMap, PlaneGrid
+from ..widgets.samples import SampleStrip, misclassified
 
-REDRAW_SECONDS = 0.4
+REDRAW_SECONDS = 0.5
+BATCH_EVENT_SECONDS = 0.5   # batch progress twice a second: each costs the training thread UI work
+EARLIER = ((150, 150, 150), (180, 130, 200), (120, 190, 170), (200, 190, 120))
 #: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
 #: its redraws stall the training thread (waiting to return from a BLAS call) for less.
 TRAINING_SWITCH_INTERVAL = 0.001
@@ -67,6 +70,7 @@ class TrainScreen(Screen):
     BINDINGS = [Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"),
                 Binding("r", "restart", "restart"), Binding("plus,equals_sign", "lr(2.0)", "lr x2", key_display="+"),
                 Binding("minus", "lr(0.5)", "lr /2", key_display="-"), Binding("l", "log", "log scale"),
+                Binding("c", "compare", "compare runs"),
                 Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
     DEFAULT_CSS = """
     TrainScreen #bars { height: 1; padding: 0 1; }
@@ -79,6 +83,7 @@ class TrainScreen(Screen):
     TrainScreen PlotextPlot { padding: 0 1 0 0; }
     TrainScreen #bottom { height: 12; }
     TrainScreen Log { height: 1fr; }
+    TrainScreen .subtitle { color: $accent; margin-top: 1; }
     """
 
     def __init__(self, experiment) -> None:
@@ -88,6 +93,8 @@ class TrainScreen(Screen):
         self.running = False
         self.restart_pending = False
         self.log_scale = False
+        self.compare = False
+        self.current_run = None
         self.state = RunState()
         self.result = None
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
@@ -118,10 +125,14 @@ class TrainScreen(Screen):
             with TabPane("Events", id="tab-events"):
                 yield Log(id="log")
             with TabPane("Results", id="tab-results"):
-                with Vertical():
-                    yield Static("The test metrics, confusion matrix and per-class accuracy appear when the run "
-                                 "ends.", id="results-text")
+                with VerticalScroll():
+                    yield Static("The test metrics, confusion matrix, per-class accuracy and the most confident "
+                                 "mistakes appear when the run ends.", id="results-text")
                     yield DataTable(id="confusion", zebra_stripes=True)
+                    yield Label("Most confident mistakes (test set)", classes="subtitle")
+                    yield SampleStrip(id="mistakes")
+            with TabPane("Runs", id="tab-runs"):
+                yield DataTable(id="runs", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -135,6 +146,7 @@ class TrainScreen(Screen):
         self.control = engine.TrainingControl()
         self.state = RunState()
         self.result = None
+        self.current_run = None
         self.running = True
         self.dirty_epochs = self.dirty_batches = True
         self.query_one(Log).clear()
@@ -160,8 +172,9 @@ class TrainScreen(Screen):
                 if grid is not None and e.kind == "epoch_end":
                     post(BoundaryUpdate(grid, grid.probabilities(model), e.epoch))
 
-            result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control)
-            post(TrainingDone(result, extra=_confusion(result)))
+            result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control,
+                                  batch_event_interval=BATCH_EVENT_SECONDS)
+            post(TrainingDone(result, extra=_outcome(result)))
         except Exception as exc:  # shown in the UI, never kills the app
             self.post_message(TrainingDone(error=f"{exc.__class__.__name__}: {exc}"))
         finally:
@@ -259,8 +272,11 @@ class TrainScreen(Screen):
         self.dirty_epochs = self.dirty_batches = True
 
     def _results(self, extra: dict | None) -> None:
+        self._record_run()
         if not extra:
             return
+        self.query_one("#mistakes", SampleStrip).show(extra["misclassified"])
+        extra = extra["confusion"]
         names, cm, per = extra["class_names"], extra["confusion_matrix"], extra["per_class_accuracy"]
         table = self.query_one("#confusion", DataTable)
         table.clear(columns=True)
@@ -273,6 +289,26 @@ class TrainScreen(Screen):
             f"test loss {m['test_loss']:.4f}, test accuracy {m['test_accuracy']:.4f} on {sum(map(sum, cm)):,} "
             "samples; rows: true class, columns: predicted")
         self.query_one(TabbedContent).active = "tab-results"
+
+    def _record_run(self) -> None:
+        """Keep this run for the session: its curves for comparison and a row in the Runs table."""
+        runs = self.app.session_runs
+        exp, m = self.experiment, self.result.metrics
+        label = exp.name or "run"
+        if any(r["label"] == label for r in runs):
+            label = f"{label} #{len(runs) + 1}"
+        self.current_run = {"label": label, "history": self.state.history, "metrics": m, "experiment": exp}
+        runs.append(self.current_run)
+        table = self.query_one("#runs", DataTable)
+        table.clear(columns=True)
+        table.add_columns("run", "data", "layers", "optimizer", "epochs", "test loss", "test accuracy", "seconds")
+        for r in runs:
+            e, mm = r["experiment"], r["metrics"]
+            layers = "-".join(f"{layer.units} {layer.activation}" for layer in e.model.layers if layer.type == "dense")
+            table.add_row(r["label"], e.data.name, layers, e.optimizer.name, str(mm["epochs_run"]),
+                          "-" if mm["test_loss"] is None else f"{mm['test_loss']:.4f}",
+                          "-" if mm.get("test_accuracy") is None else f"{mm['test_accuracy']:.4f}",
+                          f"{mm['seconds']:.1f}")
 
     # -- drawing ------------------------------------------------------------------------------------------
 
@@ -332,6 +368,13 @@ class TrainScreen(Screen):
         vpts = [(x, y) for x, y in zip(epochs, val) if y is not None and (not log or y > 0)]
         if vpts:
             plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c, marker="braille", label="validation")
+        if self.compare:
+            key = "val_" + title if any(r.get("val_" + title) is not None for r in self.state.history) else title
+            for i, run in enumerate(self.app.session_runs[-4:]):
+                pts = [(r["epoch"], r.get(key)) for r in run["history"] if r.get(key) is not None and (not log or r.get(key) > 0)]
+                if pts and run is not self.current_run:
+                    plt.plot([p[0] for p in pts], [p[1] for p in pts], color=EARLIER[i % len(EARLIER)],
+                             marker="dot", label=f"{run['label']} ({key})")
         if markers and vpts:
             by = dict(vpts)
             s = self.state
@@ -377,6 +420,12 @@ class TrainScreen(Screen):
             self.notify(f"learning rate x{scale:g} from the next batch")
             self._status2()
 
+    def action_compare(self) -> None:
+        """Overlay (or hide) the curves of this session's earlier runs."""
+        self.compare = not self.compare
+        self.dirty_epochs = True
+        self.notify("comparing with earlier runs" if self.compare else "comparison hidden")
+
     def action_log(self) -> None:
         self.log_scale = not self.log_scale
         self.dirty_epochs = True
@@ -421,9 +470,10 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _confusion(result) -> dict | None:
-    """The confusion report for a classification run with a test set (computed in the worker thread)."""
+def _outcome(result) -> dict | None:
+    """End-of-run figures for a classification run with a test set (computed in the worker thread):
+    the confusion report and the most confident mistakes."""
     d = result.data
     if d.task != "classification" or not len(d.x_test):
         return None
-    return confusion_report(result.model, d)
+    return {"confusion": confusion_report(result.model, d), "misclassified": misclassified(result.model, d)}
