@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent,
                              TabPane)
@@ -73,6 +73,8 @@ class TrainScreen(Screen):
                 Binding("c", "compare", "compare runs"),
                 Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
     DEFAULT_CSS = """
+    TrainScreen #top { height: auto; }
+    TrainScreen #body { height: 1fr; }
     TrainScreen #bars { height: 1; padding: 0 1; }
     TrainScreen #bars Label { width: auto; padding: 0 1 0 0; }
     TrainScreen #bars ProgressBar { width: 1fr; }
@@ -103,36 +105,38 @@ class TrainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="download-row"):
-            yield Label("", id="download-label")
-            yield ProgressBar(total=1, id="download", show_eta=False)  # a total: no 15 fps indeterminate animation
-        with Horizontal(id="bars"):
-            yield Label("epoch", id="epoch-label")
-            yield ProgressBar(total=1, id="epochs", show_eta=False)
-            yield Label("  batch", id="batch-label")
-            yield ProgressBar(total=1, id="batches", show_eta=False)
-        yield Static("starting...", id="status", classes="status")
-        yield Static("", id="status2", classes="status")
-        with Grid():
-            yield PlotextPlot(id="plot-loss")
-            if self.planar:  # TensorFlow Playground's view: the map beside the loss
-                yield BoundaryMap(id="boundary")
-            yield PlotextPlot(id="plot-acc")
-            if not self.planar:
-                yield PlotextPlot(id="plot-batch")
-            yield PlotextPlot(id="plot-lr")
-        with TabbedContent(id="bottom"):
-            with TabPane("Events", id="tab-events"):
-                yield Log(id="log")
-            with TabPane("Results", id="tab-results"):
-                with VerticalScroll():
-                    yield Static("The test metrics, confusion matrix, per-class accuracy and the most confident "
-                                 "mistakes appear when the run ends.", id="results-text")
-                    yield DataTable(id="confusion", zebra_stripes=True)
-                    yield Label("Most confident mistakes (test set)", classes="subtitle")
-                    yield SampleStrip(id="mistakes")
-            with TabPane("Runs", id="tab-runs"):
-                yield DataTable(id="runs", zebra_stripes=True)
+        with Vertical(id="top"):  # outside the scrolling body: the numbers stay in view on a small terminal
+            with Horizontal(id="download-row"):
+                yield Label("", id="download-label")
+                yield ProgressBar(total=1, id="download", show_eta=False)  # a total: no 15 fps animation
+            with Horizontal(id="bars"):
+                yield Label("epoch", id="epoch-label")
+                yield ProgressBar(total=1, id="epochs", show_eta=False)
+                yield Label("  batch", id="batch-label")
+                yield ProgressBar(total=1, id="batches", show_eta=False)
+            yield Static("starting...", id="status", classes="status")
+            yield Static("", id="status2", classes="status")
+        with VerticalScroll(id="body"):
+            with Grid():
+                yield PlotextPlot(id="plot-loss")
+                if self.planar:  # TensorFlow Playground's view: the map beside the loss
+                    yield BoundaryMap(id="boundary")
+                yield PlotextPlot(id="plot-acc")
+                if not self.planar:
+                    yield PlotextPlot(id="plot-batch")
+                yield PlotextPlot(id="plot-lr")
+            with TabbedContent(id="bottom"):
+                with TabPane("Events", id="tab-events"):
+                    yield Log(id="log")
+                with TabPane("Results", id="tab-results"):
+                    with VerticalScroll():
+                        yield Static("The test metrics, confusion matrix, per-class accuracy and the most confident "
+                                     "mistakes appear when the run ends.", id="results-text")
+                        yield DataTable(id="confusion", zebra_stripes=True)
+                        yield Label("Most confident mistakes (test set)", classes="subtitle")
+                        yield SampleStrip(id="mistakes")
+                with TabPane("Runs", id="tab-runs"):
+                    yield DataTable(id="runs", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
