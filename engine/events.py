@@ -65,6 +65,10 @@ class BatchProgress(Event):
     samples_per_second: float
 
 
+#: the columns of history.csv, in order: what EpochEnded.history_row keeps
+HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+
 @dataclass(frozen=True)
 class EpochEnded(Event):
     kind = "epoch_end"
@@ -80,9 +84,7 @@ class EpochEnded(Event):
     val_mae: float | None = None
 
     def history_row(self) -> dict:
-        return {"epoch": self.epoch, "loss": self.loss, "accuracy": self.accuracy,
-                "val_loss": self.val_loss, "val_accuracy": self.val_accuracy, "lr": self.lr,
-                "seconds": self.seconds}
+        return {k: getattr(self, k) for k in HISTORY_FIELDS}
 
 
 @dataclass(frozen=True)

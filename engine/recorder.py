@@ -11,11 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_text_atomic
-from .events import Event, _jsonable
+from .events import HISTORY_FIELDS, Event, _jsonable
 from .model import save_model, summary_text
 from .report import TRAIN, VALIDATION, markdown_report, svg_chart
-
-HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
 
 class RunFolderError(OSError):

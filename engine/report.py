@@ -76,7 +76,8 @@ def svg_chart(title: str, series: list[tuple[str, list, str]], best: int | None 
     return "\n".join(out)
 
 
-def _fmt(v, spec=".4f") -> str:
+def fmt_value(v, spec=".4f") -> str:
+    """A metric for people: "-" when missing, nan/inf as words, numbers in ``spec``."""
     if v is None:
         return "-"
     if isinstance(v, float) and not math.isfinite(v):
@@ -97,13 +98,13 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
     lines += ["| | |", "|---|---|", f"| data | {data_line} |",
               f"| backend | {metrics.get('backend')} on {metrics.get('device')} |",
               f"| epochs | {metrics.get('epochs_run')} of {exp.train.epochs} ({status}) |",
-              f"| time | {_fmt(metrics.get('seconds'), '.1f')} s, {_fmt(metrics.get('samples_per_second'), ',.0f')} samples/s |",
+              f"| time | {fmt_value(metrics.get('seconds'), '.1f')} s, {fmt_value(metrics.get('samples_per_second'), ',.0f')} samples/s |",
               "", "## Results", ""]
     if metrics.get("test_accuracy") is not None or metrics.get("test_mae") is not None:
         lines += ["| test loss | test accuracy |" if metrics.get("test_mae") is None else "| test loss | test MAE |",
                   "|---:|---:|",
-                  f"| {_fmt(metrics.get('test_loss'))} | "
-                  f"{_fmt(metrics.get('test_accuracy') if metrics.get('test_mae') is None else metrics.get('test_mae'))} |", ""]
+                  f"| {fmt_value(metrics.get('test_loss'))} | "
+                  f"{fmt_value(metrics.get('test_accuracy') if metrics.get('test_mae') is None else metrics.get('test_mae'))} |", ""]
     else:
         lines += ["No test metrics (the run ended before they were computed).", ""]
     lines += ["![loss](loss.svg)", ""]
@@ -120,8 +121,8 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
     lines += ["## Epochs", "", "| epoch | loss | accuracy | val_loss | val_accuracy | lr | seconds |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in history:
-        lines.append(f"| {r['epoch']} | {_fmt(r['loss'])} | {_fmt(r['accuracy'])} | {_fmt(r['val_loss'])} | "
-                     f"{_fmt(r['val_accuracy'])} | {_fmt(r['lr'], '.3g')} | {_fmt(r['seconds'], '.2f')} |")
+        lines.append(f"| {r['epoch']} | {fmt_value(r['loss'])} | {fmt_value(r['accuracy'])} | {fmt_value(r['val_loss'])} | "
+                     f"{fmt_value(r['val_accuracy'])} | {fmt_value(r['lr'], '.3g')} | {fmt_value(r['seconds'], '.2f')} |")
     lines.append("")
     cm, names = metrics.get("confusion_matrix"), metrics.get("class_names")
     if cm and names:
@@ -130,7 +131,7 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
         lines += [f"| {names[i]} | " + " | ".join(f"**{v}**" if i == j else str(v) for j, v in enumerate(row)) + " |"
                   for i, row in enumerate(cm)]
         lines += ["", "| class | test accuracy | samples |", "|---|---:|---:|"]
-        lines += [f"| {names[i]} | {_fmt(acc)} | {sum(cm[i])} |" for i, acc in enumerate(metrics["per_class_accuracy"])]
+        lines += [f"| {names[i]} | {fmt_value(acc)} | {sum(cm[i])} |" for i, acc in enumerate(metrics["per_class_accuracy"])]
         lines.append("")
     return "\n".join(lines)
 
@@ -151,14 +152,14 @@ def story(exp, events: list[dict], metrics: dict) -> list[str]:
     for e in events:
         kind = e.get("event")
         if kind == "improved":
-            out.append(f"Epoch {e['epoch']}: new best {e['monitor']} {_fmt(e['value'])}.")
+            out.append(f"Epoch {e['epoch']}: new best {e['monitor']} {fmt_value(e['value'])}.")
         elif kind == "no_improvement":
-            out.append(f"Epoch {e['epoch']}: {e['monitor']} {_fmt(e['value'])}, no improvement on "
-                       f"{_fmt(e['best'])} (epoch {e['best_epoch']}); patience {e['wait']}/{e['patience']}.")
+            out.append(f"Epoch {e['epoch']}: {e['monitor']} {fmt_value(e['value'])}, no improvement on "
+                       f"{fmt_value(e['best'])} (epoch {e['best_epoch']}); patience {e['wait']}/{e['patience']}.")
         elif kind == "early_stop":
             out.append(f"Stopped early at epoch {e['epoch']}: {e['reason']}.")
         elif kind == "weights_restored":
-            out.append(f"Restored the weights of epoch {e['best_epoch']} ({e['monitor']} {_fmt(e['best'])}).")
+            out.append(f"Restored the weights of epoch {e['best_epoch']} ({e['monitor']} {fmt_value(e['best'])}).")
     if not metrics.get("stopped_early") and not diverged:
         out.append(f"Did not stop early; best epoch {metrics.get('best_epoch')}.")
     return out

@@ -13,20 +13,17 @@ from pathlib import Path
 
 import engine
 from engine.recorder import RunFolderError, RunRecorder
+from engine.report import fmt_value
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def _fmt(v, spec=".4f"):
-    return "-" if v is None else format(v, spec)
-
-
 def epoch_line(e) -> str:
     if e.accuracy is None:
-        first = f"loss {_fmt(e.loss)}  mae {_fmt(e.mae)}  val_loss {_fmt(e.val_loss)}  val_mae {_fmt(e.val_mae)}"
+        first = f"loss {fmt_value(e.loss)}  mae {fmt_value(e.mae)}  val_loss {fmt_value(e.val_loss)}  val_mae {fmt_value(e.val_mae)}"
     else:
-        first = (f"loss {_fmt(e.loss)}  accuracy {_fmt(e.accuracy)}  val_loss {_fmt(e.val_loss)}  "
-                 f"val_accuracy {_fmt(e.val_accuracy)}")
+        first = (f"loss {fmt_value(e.loss)}  accuracy {fmt_value(e.accuracy)}  val_loss {fmt_value(e.val_loss)}  "
+                 f"val_accuracy {fmt_value(e.val_accuracy)}")
     return f"epoch {e.epoch:>3}  {first}  lr {e.lr:.3g}  {e.seconds:.1f}s  {e.samples_per_second:,.0f} samples/s"
 
 
@@ -50,9 +47,9 @@ def event_line(e) -> str | None:
     if k == "diverged":
         return f"  diverged: {e.message}"
     if k == "finished":
-        metric = (f"test_accuracy {_fmt(e.test_accuracy)}" if e.test_mae is None else f"test_mae {_fmt(e.test_mae)}")
+        metric = (f"test_accuracy {fmt_value(e.test_accuracy)}" if e.test_mae is None else f"test_mae {fmt_value(e.test_mae)}")
         return (f"finished ({e.reason}) after {e.epochs_run} epochs in {e.seconds:.1f}s: "
-                f"test_loss {_fmt(e.test_loss)}  {metric}")
+                f"test_loss {fmt_value(e.test_loss)}  {metric}")
     return None
 
 
@@ -146,10 +143,10 @@ class RichDisplay:
 def compact_epoch_line(e) -> str:
     """The epoch line for a narrow terminal (80 columns): samples/s is on the batch bar."""
     if e.accuracy is None:
-        return (f"epoch {e.epoch:>3} loss {_fmt(e.loss)} mae {_fmt(e.mae)} val_loss {_fmt(e.val_loss)} "
-                f"val_mae {_fmt(e.val_mae)} lr {e.lr:.2g} {e.seconds:.1f}s")
-    return (f"epoch {e.epoch:>3} loss {_fmt(e.loss)} acc {_fmt(e.accuracy)} val_loss {_fmt(e.val_loss)} "
-            f"val_acc {_fmt(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
+        return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} mae {fmt_value(e.mae)} val_loss {fmt_value(e.val_loss)} "
+                f"val_mae {fmt_value(e.val_mae)} lr {e.lr:.2g} {e.seconds:.1f}s")
+    return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} acc {fmt_value(e.accuracy)} val_loss {fmt_value(e.val_loss)} "
+            f"val_acc {fmt_value(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
 
 
 def default_folder(exp) -> Path:

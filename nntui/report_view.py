@@ -14,7 +14,7 @@ from rich.table import Table
 
 import engine
 from engine.recorder import read_history
-from engine.report import story
+from engine.report import fmt_value, story
 
 TRAIN, VALIDATION = "blue+", "orange+"
 PALETTE = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+")
@@ -74,10 +74,6 @@ def show(folders: list[str]) -> int:
     return 0
 
 
-def _fmt(v, spec=".4f"):
-    return "-" if v is None else format(v, spec)
-
-
 def _one(console, run: RunFiles, width: int, color: bool) -> None:
     exp, m = run.experiment, run.metrics
     console.rule(f"[bold]{run.label}[/]  ({run.folder})")
@@ -85,9 +81,9 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
         console.print(exp.description.strip())
     status = m.get("reason", "?") + (" (interrupted)" if m.get("interrupted") else "")
     console.print(f"{exp.data.name}, backend {m.get('backend')} on {m.get('device')}: {m.get('epochs_run')} of "
-                  f"{exp.train.epochs} epochs, {status}, {_fmt(m.get('seconds'), '.1f')} s")
-    console.print(f"test loss {_fmt(m.get('test_loss'))}   " + (
-        f"test accuracy {_fmt(m.get('test_accuracy'))}" if m.get("test_mae") is None else f"test MAE {_fmt(m.get('test_mae'))}"))
+                  f"{exp.train.epochs} epochs, {status}, {fmt_value(m.get('seconds'), '.1f')} s")
+    console.print(f"test loss {fmt_value(m.get('test_loss'))}   " + (
+        f"test accuracy {fmt_value(m.get('test_accuracy'))}" if m.get("test_mae") is None else f"test MAE {fmt_value(m.get('test_mae'))}"))
     h = run.history
     col = lambda k: [r[k] for r in h]  # noqa: E731
     print(_plot("loss", [("train", col("loss"), TRAIN), ("validation", col("val_loss"), VALIDATION)], width, color))
@@ -96,8 +92,8 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
                     width, color))
     table = Table("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds", title="Epochs")
     for r in h:
-        table.add_row(str(r["epoch"]), _fmt(r["loss"]), _fmt(r["accuracy"]), _fmt(r["val_loss"]),
-                      _fmt(r["val_accuracy"]), _fmt(r["lr"], ".3g"), _fmt(r["seconds"], ".2f"))
+        table.add_row(str(r["epoch"]), fmt_value(r["loss"]), fmt_value(r["accuracy"]), fmt_value(r["val_loss"]),
+                      fmt_value(r["val_accuracy"]), fmt_value(r["lr"], ".3g"), fmt_value(r["seconds"], ".2f"))
     console.print(table)
     for line in story(exp, run.events, m):
         console.print(line)
@@ -106,7 +102,7 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
         t = Table("true \\ predicted", *[n[:9] for n in names], "accuracy", title="Confusion matrix (test set)")
         for i, row in enumerate(cm):
             acc = m["per_class_accuracy"][i]
-            t.add_row(names[i], *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)], _fmt(acc, ".3f"))
+            t.add_row(names[i], *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)], fmt_value(acc, ".3f"))
         console.print(t)
 
 
@@ -118,9 +114,9 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
                   title="Runs side by side")
     for r in runs:
         m = r.metrics
-        table.add_row(r.label, r.experiment.data.name, str(m.get("epochs_run")), _fmt(m.get("test_loss")),
-                      _fmt(m.get("test_accuracy")), str(m.get("best_epoch") or "-"), _fmt(m.get("seconds"), ".1f"),
-                      _fmt(m.get("samples_per_second"), ",.0f"))
+        table.add_row(r.label, r.experiment.data.name, str(m.get("epochs_run")), fmt_value(m.get("test_loss")),
+                      fmt_value(m.get("test_accuracy")), str(m.get("best_epoch") or "-"), fmt_value(m.get("seconds"), ".1f"),
+                      fmt_value(m.get("samples_per_second"), ",.0f"))
     console.print(table)
     key = "val_loss" if all(any(h["val_loss"] is not None for h in r.history) for r in runs) else "loss"
     print(_plot(key, [(r.label, [h[key] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],

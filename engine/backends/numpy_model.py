@@ -6,8 +6,6 @@ in a second pair of vectors the optimizer never sees."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .. import losses as L
@@ -221,7 +219,3 @@ class NumpyModel:
         else:
             result["mae"] = abs_err / n
         return result
-
-    def describe_device(self) -> str:
-        threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count())
-        return f"cpu, {threads} threads"

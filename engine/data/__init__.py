@@ -17,7 +17,6 @@ __all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "spl
            "is_cached", "scale_with", "list_datasets"]
 
 DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
-SIZES = {"digits": "1,797", "fashion-mnist": "60,000 + 10,000", "mnist": "60,000 + 10,000"}
 
 
 def list_datasets() -> list[dict]:
@@ -37,7 +36,8 @@ def list_datasets() -> list[dict]:
                       f"not cached: downloads on first use ({DOWNLOAD_MB[name]} MB) to {folder}")
         else:
             source = "embedded" if name == "digits" else "generated (data.samples, data.noise, data.seed)"
-        rows.append({"name": name, "samples": SIZES.get(name, "1,000"), "features": str(info.n_features),
+        samples = f"{info.samples:,}" + (f" + {info.test_samples:,}" if info.test_samples else "")
+        rows.append({"name": name, "samples": samples, "features": str(info.n_features),
                      "classes": "-" if info.task == "regression" else str(info.n_classes), "task": info.task,
                      "source": source})
     return rows

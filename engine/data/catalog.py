@@ -16,20 +16,27 @@ class DataInfo:
     task: str               # "classification" | "regression"
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    samples: int = 0        # rows the set has (its training file, for sets that ship a test set)
+    test_samples: int = 0   # rows of a test set that ships with it (0: one is held out of ``samples``)
+
+    def training_rows(self, spec) -> int:
+        """Rows the trainer will see per epoch once the test and validation splits are made."""
+        rows = self.samples if self.test_samples else self.samples * (1 - spec.test_split)
+        return int(rows * (1 - spec.validation_split))
 
 
 def static_info(spec) -> DataInfo | None:
     """The shape of a named dataset from its spec alone; None where only loading tells (csv, npz)."""
     name = spec.name
     if name == "digits":
-        return DataInfo(64, 10, "classification", DIGIT_CLASSES, (8, 8))
+        return DataInfo(64, 10, "classification", DIGIT_CLASSES, (8, 8), 1797)
     if name == "fashion-mnist":
-        return DataInfo(784, 10, "classification", FASHION_CLASSES, (28, 28))
+        return DataInfo(784, 10, "classification", FASHION_CLASSES, (28, 28), 60000, 10000)
     if name == "mnist":
-        return DataInfo(784, 10, "classification", DIGIT_CLASSES, (28, 28))
+        return DataInfo(784, 10, "classification", DIGIT_CLASSES, (28, 28), 60000, 10000)
     if name == "sine":
-        return DataInfo(1, 1, "regression")
+        return DataInfo(1, 1, "regression", samples=spec.samples)
     if name in ("moons", "circles", "xor", "spiral", "gaussians"):
         k = (spec.classes or 2) if name in ("spiral", "gaussians") else 2
-        return DataInfo(2, k, "classification", tuple(f"class {i}" for i in range(k)))
+        return DataInfo(2, k, "classification", tuple(f"class {i}" for i in range(k)), samples=spec.samples)
     return None

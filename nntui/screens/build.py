@@ -263,15 +263,10 @@ class BuildScreen(Screen):
         exp, info = self.draft.experiment, self.draft.data_info()
         plot, caption = self.query_one("#lr-plot", Sparkline), self.query_one("#lr-caption", Static)
         if exp is None:
-            plot.data, _ = [], caption.update("")
+            plot.data = []
+            caption.update("")
             return
-        n_train = 1000
-        if info is not None and exp.data.name in ("fashion-mnist", "mnist"):
-            n_train = int(60000 * (1 - exp.data.validation_split))
-        elif exp.data.name == "digits":
-            n_train = int(1797 * (1 - exp.data.test_split) * (1 - exp.data.validation_split))
-        elif exp.data.name in SYNTHETIC:
-            n_train = int(exp.data.samples * (1 - exp.data.test_split) * (1 - exp.data.validation_split))
+        n_train = info.training_rows(exp.data) if info is not None else 1000   # csv/npz: unknown until loaded
         steps = max(1, -(-n_train // exp.train.batch_size))
         total = steps * exp.train.epochs
         rate = schedule_function(exp.schedule, exp.optimizer.learning_rate, steps)

@@ -21,7 +21,7 @@ from textual_plotext import PlotextPlot
 
 import engine
 from engine.recorder import RunFolderError, RunRecorder, confusion_report
-from nntui.headless import default_folder, epoch_line, event_line
+from ..headless import default_folder, epoch_line, event_line
 
 from engine.events import DownloadProgress
 
