@@ -119,7 +119,7 @@ class ConfirmDiscard(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"The experiment has unsaved changes. Save before you {self.what}?")
+            yield Static(f"The experiment has unsaved changes. Save before you {self.what}?")  # wraps
             with Horizontal():
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Discard", variant="error", id="discard")

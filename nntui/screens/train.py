@@ -79,6 +79,7 @@ class TrainScreen(Screen):
     TrainScreen #bars Label { width: auto; padding: 0 1 0 0; }
     TrainScreen #bars ProgressBar { width: 1fr; }
     TrainScreen #bars Bar { width: 1fr; }
+    TrainScreen #bars PercentageStatus { width: 5; }   /* auto width is sized at "0%" and clips "100%" */
     TrainScreen .status { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
     TrainScreen #download-row { height: 1; padding: 0 1; }
     TrainScreen Grid { grid-size: 2 2; height: 1fr; min-height: 16; }
