@@ -429,11 +429,13 @@ class TrainScreen(Screen):
         """Overlay (or hide) the curves of this session's earlier runs."""
         self.compare = not self.compare
         self.dirty_epochs = True
+        self.redraw()   # at once, not at the next tick
         self.notify("comparing with earlier runs" if self.compare else "comparison hidden")
 
     def action_log(self) -> None:
         self.log_scale = not self.log_scale
         self.dirty_epochs = True
+        self.redraw()   # at once, not at the next tick
 
     def action_save_run(self) -> None:
         if self.running or self.result is None:
