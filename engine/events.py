@@ -130,6 +130,17 @@ class WeightsRestored(Event):
 
 
 @dataclass(frozen=True)
+class Inspected(Event):
+    """Per-layer statistics on the probe batch (engine.inspection): at the start (epoch 0) and after
+    each epoch, only when the run inspects. ``layers`` holds one dict per dense layer."""
+
+    kind = "inspect"
+    epoch: int
+    probe_loss: float
+    layers: tuple = ()
+
+
+@dataclass(frozen=True)
 class Diverged(Event):
     kind = "diverged"
     epoch: int

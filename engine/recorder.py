@@ -12,6 +12,7 @@ import numpy as np
 
 from .atomic import write_text_atomic
 from .events import HISTORY_FIELDS, Event, _jsonable
+from .inside_report import inside_files, inside_markdown
 from .model import save_model, summary_text
 from .report import TRAIN, VALIDATION, markdown_report, svg_chart
 
@@ -94,7 +95,11 @@ class RunRecorder:
         data_line = (f"{d.name}: {len(d.x_train):,} train / {len(d.x_val):,} validation / {len(d.x_test):,} test, "
                      f"{d.n_features} features, " + (f"{len(d.class_names)} classes" if d.task == "classification"
                                                      else "regression") + f", scaling {self.exp.data.scale}")
-        text = markdown_report(self.exp, summary_text(self.exp, d.n_features), data_line, h, self.events, metrics)
+        inspects = [e for e in self.events if e["event"] == "inspect"]
+        for name, svg in inside_files(inspects).items():
+            write_text_atomic(self.folder / name, svg)
+        text = markdown_report(self.exp, summary_text(self.exp, d.n_features), data_line, h, self.events, metrics,
+                               inside=inside_markdown(inspects))
         write_text_atomic(self.folder / "report.md", text)
 
     def close(self) -> None:

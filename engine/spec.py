@@ -451,6 +451,7 @@ class TrainSpec:
     epochs: int = 20
     batch_size: int = 32
     shuffle: bool = True
+    inspect: bool = False      # per-layer statistics each epoch (engine.inspection)
 
     @classmethod
     def parse(cls, raw: Any, path: str = "train") -> "TrainSpec":
@@ -460,10 +461,14 @@ class TrainSpec:
             epochs=_int(raw.get("epochs", cls.epochs), f"{path}.epochs"),
             batch_size=_int(raw.get("batch_size", cls.batch_size), f"{path}.batch_size"),
             shuffle=_bool(raw.get("shuffle", True), f"{path}.shuffle"),
+            inspect=_bool(raw.get("inspect", False), f"{path}.inspect"),
         )
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        if not self.inspect:          # files written before the field existed stay as they were
+            del out["inspect"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -653,7 +658,8 @@ class Experiment:
 
 
 def with_overrides(exp: Experiment, *, epochs: int | None = None, seed: int | None = None,
-                   backend: str | None = None, batch_size: int | None = None) -> Experiment:
+                   backend: str | None = None, batch_size: int | None = None,
+                   inspect: bool | None = None) -> Experiment:
     """The command line's overrides applied to an experiment (checked like the file)."""
     d = exp.to_dict()
     if epochs is not None:
@@ -662,6 +668,8 @@ def with_overrides(exp: Experiment, *, epochs: int | None = None, seed: int | No
         d["train"]["batch_size"] = batch_size
     if seed is not None:
         d["seed"] = seed
+    if inspect is not None:
+        d["train"]["inspect"] = inspect
     if backend is not None:
         d["backend"] = backend
     return Experiment.from_dict(d)

@@ -14,6 +14,7 @@ from .api import build_model
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
+from .inspection import Inspector
 from .events import (BatchProgress, Diverged, DownloadProgress, EpochEnded, Event, Failed, Finished, Improved,
                      LearningRateChanged, Paused, Resumed, RunStarted, WeightsRestored)
 from .schedules import schedule_function
@@ -36,14 +37,18 @@ class TrainResult:
 
 def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
           data: Dataset | None = None, control: TrainingControl | None = None,
-          backend: str | None = None, model=None, batch_event_interval: float = 0.25) -> TrainResult:
+          backend: str | None = None, model=None, batch_event_interval: float = 0.25,
+          inspect: bool | None = None) -> TrainResult:
     """Train ``exp`` and return the result; every event goes to ``on_event`` (batch events at most
-    once per ``batch_event_interval`` seconds). A loss that turns NaN or infinite ends the run with
+    once per ``batch_event_interval`` seconds). ``inspect`` (default: the experiment's
+    ``train.inspect``) adds an ``inspect`` event of per-layer statistics at the start and after
+    each epoch (engine.inspection). A loss that turns NaN or infinite ends the run with
     a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
     event, then raised."""
     emit = on_event or (lambda event: None)
     try:
-        run = _Run(exp, emit, data, control or TrainingControl(), backend, model, batch_event_interval)
+        run = _Run(exp, emit, data, control or TrainingControl(), backend, model, batch_event_interval,
+                   exp.train.inspect if inspect is None else inspect)
         # A diverging run overflows on its way to NaN; the `diverged` event reports it, not warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             return run.run()
@@ -53,7 +58,7 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
 
 
 class _Run:
-    def __init__(self, exp, emit, data, control, backend, model, batch_event_interval):
+    def __init__(self, exp, emit, data, control, backend, model, batch_event_interval, inspect):
         self.t_start = time.perf_counter()
         self.exp, self.emit, self.control = exp, emit, control
         self.batch_event_interval = batch_event_interval
@@ -76,12 +81,15 @@ class _Run:
         self.lr_scale = 1.0
         self.train_seconds = 0.0
         self._xbuf: dict[int, np.ndarray] = {}
+        self.inspector = Inspector(exp, self.data, self.model.dtype) if inspect else None
 
     def run(self) -> TrainResult:
         exp, model, choice = self.exp, self.model, self.model.choice
         total, trainable = model.count_params()
         self.emit(RunStarted(exp.train.epochs, self.bs, self.steps, self.n, len(self.data.x_val),
                              len(self.data.x_test), choice.name, choice.device, choice.reason, total, trainable))
+        if self.inspector:
+            self.emit(self.inspector.measure(model, 0))
         reason, epochs_run = "completed", 0
         for epoch in range(1, exp.train.epochs + 1):
             reason = self._epoch(epoch)
@@ -123,7 +131,12 @@ class _Run:
             if control.lr_scale != self.lr_scale:
                 self.lr_scale = control.lr_scale
                 emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
+            last = self.inspector is not None and b == self.steps - 1
+            if last:
+                self.inspector.before_step(model)
             loss, ok = model.train_step(xb, yb, lr)
+            if last:
+                self.inspector.after_step(model)
             if not math.isfinite(loss):
                 if not model.weights_finite():
                     model.set_weights(snapshot)
@@ -150,6 +163,8 @@ class _Run:
                         None if self.classification else model.evaluate(self.x, self.y)["mae"], val.get("mae"))
         self.result.history.append(ev.history_row())
         emit(ev)
+        if self.inspector:
+            emit(self.inspector.measure(model, epoch))
         if self.stopper is None:
             return "completed"
         logs = {"loss": ev.loss, "accuracy": ev.accuracy, "val_loss": ev.val_loss,

@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int)
     t.add_argument("--batch-size", type=int)
+    t.add_argument("--inspect", action="store_true", default=None,
+                   help="per-layer statistics each epoch (gradient norms, dead and saturated units, histograms) "
+                        "into the run's events and report")
     t.add_argument("--quiet", action="store_true", help="only the final line")
     t.add_argument("--json", action="store_true", help="every event as one JSON object per line on stdout")
     r = sub.add_parser("report", help="show a saved run in the terminal, or compare several")

@@ -46,11 +46,29 @@ def event_line(e) -> str | None:
         return f"  restored the best weights, from epoch {e.best_epoch} ({e.monitor} {e.best:.4f})"
     if k == "diverged":
         return f"  diverged: {e.message}"
+    if k == "inspect":
+        return inside_line(e)
     if k == "finished":
         metric = (f"test_accuracy {fmt_value(e.test_accuracy)}" if e.test_mae is None else f"test_mae {fmt_value(e.test_mae)}")
         return (f"finished ({e.reason}) after {e.epochs_run} epochs in {e.seconds:.1f}s: "
                 f"test_loss {fmt_value(e.test_loss)}  {metric}")
     return None
+
+
+def inside_line(e) -> str:
+    """An inspect event in one line: the gradient norms of the first and last layers and the worst
+    dead / saturated fractions."""
+    layers = e.layers
+    g0, g1 = layers[0]["grad_norm"], layers[-1]["grad_norm"]
+    parts = [f"  inside, epoch {e.epoch}: gradient norm {g0:.2g} (first layer) .. {g1:.2g} (last)"]
+    for key, word in (("dead", "dead ReLU units"), ("saturated", "saturated")):
+        values = [lay[key] for lay in layers if lay[key] is not None]
+        if values:
+            parts.append(f"{word} up to {max(values) * 100:.0f}%")
+    same = [lay["name"] for lay in layers if lay["distinct_units"] == 1 and lay["units"] > 1]
+    if same:
+        parts.append("identical units in " + ", ".join(same))
+    return "; ".join(parts)
 
 
 class PlainDisplay:
@@ -165,7 +183,7 @@ def train_command(args) -> int:
             raise engine.SpecError("", "give an experiment file or --preset NAME (one of them)")
         exp = (engine.presets.load_preset(args.preset) if args.preset else engine.Experiment.from_toml(args.experiment))
         exp = engine.with_overrides(exp, epochs=args.epochs, seed=args.seed, backend=args.backend,
-                                    batch_size=args.batch_size)
+                                    batch_size=args.batch_size, inspect=getattr(args, "inspect", None))
         engine.resolve_backend(exp.backend)
     except (engine.SpecError, engine.BackendUnavailable) as exc:
         err(exc)
