@@ -13,8 +13,11 @@ import engine.presets
 
 from . import themes
 from .draft import Draft, default_experiment
+from .screens.activations import ActivationScreen
 from .screens.build import BuildScreen
+from .screens.demos import DemosScreen
 from .screens.dialogs import ConfirmDiscard, FilePicker, HelpScreen
+from .screens.inside import InsideScreen
 from .screens.train import TrainScreen
 
 
@@ -23,7 +26,8 @@ class NNTuiApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "help"), Binding("ctrl+s", "save", "save"),
         Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
-        Binding("ctrl+q", "quit", "quit"),
+        Binding("ctrl+q", "quit", "quit"), Binding("D", "demos", "demos"),
+        Binding("f", "activations", "activations", show=False),
     ]
 
     def __init__(self, path: str | Path | None = None, experiment: engine.Experiment | None = None) -> None:
@@ -68,6 +72,11 @@ class NNTuiApp(App):
         yield SystemCommand("Save experiment as", "Save to a new file", self.action_save_as)
         yield SystemCommand("Train", "Train the experiment", self.action_train)
         yield SystemCommand("Build", "Back to the model builder", self.action_build)
+        yield SystemCommand("Demonstrations", "Classic failure modes, one keypress each: zero init, vanishing and "
+                            "exploding gradients, dying ReLU, overfitting...", self.action_demos)
+        yield SystemCommand("Activation functions", "Each activation and its derivative", self.action_activations)
+        yield SystemCommand("Inside the network", "Gradients, weights and activations per layer of the run",
+                            self.action_inside)
         for exp in engine.presets.list_presets():
             yield SystemCommand(f"Preset: {exp.name}", exp.description, lambda e=exp: self.load_experiment(e, None))
 
@@ -160,15 +169,50 @@ class NNTuiApp(App):
             self.bell()
             self.notify(str(self.draft.error), title="Cannot train yet", severity="error", timeout=8)
             return
-        if isinstance(self.screen, TrainScreen) and self.screen.running:
+        if isinstance(self.screen, (TrainScreen, InsideScreen)) and self.screen_running():
             return
-        if isinstance(self.screen, TrainScreen):
+        while isinstance(self.screen, (InsideScreen, TrainScreen)):
             self.pop_screen()
         self.push_screen(TrainScreen(self.draft.experiment))
 
+    def screen_running(self) -> bool:
+        train = next((s for s in reversed(self.screen_stack) if isinstance(s, TrainScreen)), None)
+        return bool(train and train.running)
+
     def action_build(self) -> None:
-        if isinstance(self.screen, TrainScreen):
+        while isinstance(self.screen, (InsideScreen, TrainScreen)):
             self.pop_screen()
+
+    def action_inside(self) -> None:
+        """The Inside view of the current run (from the dashboard, or over it)."""
+        train = next((s for s in reversed(self.screen_stack) if isinstance(s, TrainScreen)), None)
+        if train is None:
+            self.notify("Train first (t): the Inside view shows the running or finished model", severity="warning")
+        elif not isinstance(self.screen, InsideScreen):
+            self.push_screen(InsideScreen(train))
+
+    def action_activations(self) -> None:
+        if not isinstance(self.screen, ActivationScreen):
+            self.push_screen(ActivationScreen())
+
+    def action_demos(self) -> None:
+        def chosen(choice) -> None:
+            if choice is None:
+                return
+            name, view = choice
+
+            def go() -> None:
+                self.draft.load(engine.presets.load_preset(name))
+                self.path = None
+                self._rebuild()
+                self.action_build()
+                self.action_train()
+                if view == "inside":
+                    self.action_inside()
+
+            self._guard("load a demonstration", go)
+
+        self.push_screen(DemosScreen(), chosen)
 
     async def action_quit(self) -> None:
         self._guard("quit", self.exit)

@@ -67,6 +67,8 @@ class BuildScreen(Screen):
                 yield Static(id="totals")
                 yield Label("Advice", classes="title")
                 yield Static(id="advice")
+                yield Label("About this experiment", classes="title", id="about-title")
+                yield Static(id="about")
             with VerticalScroll(id="right"):
                 yield Label("", id="editor-title", classes="title")
                 yield Vertical(id="editor")
@@ -244,6 +246,9 @@ class BuildScreen(Screen):
             items = advise(exp, info.n_classes if info else None, info.task if info else None)
             advice.update("\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}" for a in items) or
                           "Nothing to flag.")
+        about = (d.get("description") or "").strip()
+        self.query_one("#about", Static).update(about)
+        self.query_one("#about-title").display = self.query_one("#about").display = bool(about)
         status = self.query_one("#status", Static)
         if d.error is not None:
             status.update(f"[b $error]cannot train[/]: {d.error}")

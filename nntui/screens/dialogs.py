@@ -18,11 +18,18 @@ HELP = """\
   K / J       move it up / down        o       make the output fit the data
   tab         next field or panel      escape  back to the layer stack
   t           train                    b       back to Build (from Train)
-[b]Train[/]
+[b]Train[/] (the dashboard)
   space       pause / resume           s       stop (keeps the model)
+  r           restart, fresh weights   + / -   learning rate x2 / x0.5
+  l           log-scale loss           c       overlay this session's runs
+  i           Inside view              ctrl+s  save the run folder
+[b]Inside[/]
+  up/down     layer for histograms     [ / ]   step through the epochs
+  i / escape  back to the dashboard
 [b]Anywhere[/]
   ctrl+s      save the experiment      ctrl+o  open one
   ctrl+n      new experiment           ctrl+p  palette: presets, themes...
+  D           demonstrations           f       activation functions
   ?           this help                ctrl+q  quit (asks if unsaved)
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -21,12 +22,13 @@ from textual_plotext import PlotextPlot
 
 import engine
 from engine.recorder import RunFolderError, RunRecorder, confusion_report
-from ..headless import default_folder, epoch_line, event_line
+from ..headless import default_folder, epoch_line, event_line, inside_line
 
 from engine.events import DownloadProgress
 
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..widgets.boundary import BoundaryMap, PlaneGrid
+from ..widgets.logaxis import decade_ticks
 from ..widgets.samples import SampleStrip, misclassified
 
 REDRAW_SECONDS = 0.5
@@ -63,6 +65,7 @@ class RunState:
         self.best_epoch = self.stop_epoch = None
         self.no_improvement: list[int] = []
         self.events: list = []
+        self.inspects: list = []     # per-layer statistics, epoch 0 then each epoch (the Inside view)
         self.t0 = time.monotonic()
 
 
@@ -70,7 +73,7 @@ class TrainScreen(Screen):
     BINDINGS = [Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"),
                 Binding("r", "restart", "restart"), Binding("plus,equals_sign", "lr(2.0)", "lr x2", key_display="+"),
                 Binding("minus", "lr(0.5)", "lr /2", key_display="-"), Binding("l", "log", "log scale"),
-                Binding("c", "compare", "compare runs"),
+                Binding("c", "compare", "compare runs"), Binding("i", "app.inside", "inside"),
                 Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
     DEFAULT_CSS = """
     TrainScreen #top { height: auto; }
@@ -154,7 +157,11 @@ class TrainScreen(Screen):
         self.current_run = None
         self.running = True
         self.dirty_epochs = self.dirty_batches = True
-        self.query_one(Log).clear()
+        log = self.query_one(Log)
+        log.clear()
+        if self.experiment.description:   # the Log does not wrap: lines of its width
+            text = f"{self.experiment.name or 'experiment'}: {self.experiment.description.strip()}"
+            log.write_lines(textwrap.wrap(text, max(40, (log.size.width or 100) - 2)))
         self.query_one("#confusion", DataTable).clear(columns=True)
         self.train()
 
@@ -178,7 +185,7 @@ class TrainScreen(Screen):
                     post(BoundaryUpdate(grid, grid.probabilities(model), e.epoch))
 
             result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control,
-                                  batch_event_interval=BATCH_EVENT_SECONDS)
+                                  batch_event_interval=BATCH_EVENT_SECONDS, inspect=True)
             post(TrainingDone(result, extra=_outcome(result)))
         except Exception as exc:  # shown in the UI, never kills the app
             self.post_message(TrainingDone(error=f"{exc.__class__.__name__}: {exc}"))
@@ -220,6 +227,10 @@ class TrainScreen(Screen):
             s.no_improvement.append(e.epoch)
         elif e.kind == "early_stop":
             s.stop_epoch = e.epoch
+        elif e.kind == "inspect":
+            s.inspects.append(e)
+            self.query_one(Log).write_line(inside_line(e))
+            return
         self._status2()
         if e.kind == "batch":
             self.dirty_batches = True
@@ -364,22 +375,27 @@ class TrainScreen(Screen):
     def _draw_epochs(self, widget, title, epochs, train, val, train_c, val_c, markers=False, log=False) -> None:
         plot = self.query_one(f"#{widget}", PlotextPlot)
         plt = plot.plt
-        plt.clear_data()
+        plt.clear_figure()   # ticks too: the log axis labels its own
         plt.title(title + ("  (log)" if log else "") + ("  [l] log scale" if markers else ""))
-        plt.yscale("log" if log else "linear")
-        pts = [(x, y) for x, y in zip(epochs, train) if y is not None and (not log or y > 0)]
+        ty = (lambda v: None if v is None or not math.isfinite(v) or v <= 0 else math.log10(v)) if log else (
+            lambda v: v)   # log10 on a linear axis (plotext's log scale re-logs its data on every build)
+        shown = []
+        pts = [(x, ty(y)) for x, y in zip(epochs, train) if y is not None and ty(y) is not None]
         if pts:
             plt.plot([p[0] for p in pts], [p[1] for p in pts], color=train_c, marker="braille", label="train")
-        vpts = [(x, y) for x, y in zip(epochs, val) if y is not None and (not log or y > 0)]
+            shown += [p[1] for p in pts]
+        vpts = [(x, ty(y)) for x, y in zip(epochs, val) if y is not None and ty(y) is not None]
         if vpts:
             plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c, marker="braille", label="validation")
+            shown += [p[1] for p in vpts]
         if self.compare:
             key = "val_" + title if any(r.get("val_" + title) is not None for r in self.state.history) else title
             for i, run in enumerate(self.app.session_runs[-4:]):
-                pts = [(r["epoch"], r.get(key)) for r in run["history"] if r.get(key) is not None and (not log or r.get(key) > 0)]
+                pts = [(r["epoch"], ty(r.get(key))) for r in run["history"] if r.get(key) is not None and ty(r.get(key)) is not None]
                 if pts and run is not self.current_run:
                     plt.plot([p[0] for p in pts], [p[1] for p in pts], color=EARLIER[i % len(EARLIER)],
                              marker="dot", label=f"{run['label']} ({key})")
+                    shown += [p[1] for p in pts]
         if markers and vpts:
             by = dict(vpts)
             s = self.state
@@ -390,6 +406,8 @@ class TrainScreen(Screen):
                 plt.scatter([s.best_epoch], [by[s.best_epoch]], marker="^", color="green")
             if s.stop_epoch in by:
                 plt.scatter([s.stop_epoch], [by[s.stop_epoch]], marker="x", color="red")
+        if log and shown:
+            decade_ticks(plt, min(shown), max(shown))
         if epochs:
             plt.xticks(epoch_ticks(epochs))
         plot.refresh()

@@ -1,0 +1,183 @@
+"""The Inside view: what happens inside the running (or finished) model, per layer, from the
+trainer's ``inspect`` events: gradient norms and update ratios over the epochs (log scale, every
+layer on one plot, so vanishing and exploding gradients stand out), a table of the epoch's figures
+(dead ReLU units, saturated sigmoid/tanh units, distinct units), and histograms of the selected
+layer's weights and activations, at any epoch."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual_plotext import PlotextPlot
+
+from engine.inside_report import layer_colour
+
+from ..widgets.logaxis import decade_ticks, log10
+
+REDRAW_SECONDS = 0.5
+
+
+def _rgb(hex_colour: str) -> tuple:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{v * 100:.0f}%"
+
+
+def _g(v) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v:.3g}"
+
+
+class InsideScreen(Screen):
+    """Reads the Train screen's run state; redraws on a timer when a new epoch's figures arrive."""
+
+    BINDINGS = [Binding("escape,i", "app.pop_screen", "dashboard"), Binding("left_square_bracket", "epoch(-1)", "epoch -"),
+                Binding("right_square_bracket", "epoch(1)", "epoch +"), Binding("f", "app.activations", "activations"),
+                Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"), Binding("b", "app.build", "build")]
+    DEFAULT_CSS = """
+    InsideScreen #about { color: $text-muted; padding: 0 1; height: auto; max-height: 4; }
+    InsideScreen #inside-status { height: 1; padding: 0 1; color: $text-muted; }
+    InsideScreen #body { height: 1fr; }
+    InsideScreen .row { height: 1fr; min-height: 10; }
+    InsideScreen PlotextPlot { padding: 0 1 0 0; }
+    InsideScreen #layers { height: auto; max-height: 14; margin: 0 1; }
+    """
+
+    def __init__(self, train_screen) -> None:
+        super().__init__()
+        self.train_screen = train_screen
+        self.shown = -1              # how many inspect events the plots show
+        self.epoch_index = None      # None: follow the latest epoch
+        self.layer_index = 0
+
+    @property
+    def inspects(self) -> list:
+        return self.train_screen.state.inspects
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.train_screen.experiment.description.strip() or "", id="about")
+        yield Static("", id="inside-status")
+        with VerticalScroll(id="body"):
+            with Horizontal(classes="row"):
+                yield PlotextPlot(id="plot-grad")
+                yield PlotextPlot(id="plot-update")
+            yield DataTable(id="layers", cursor_type="row", zebra_stripes=True)
+            with Horizontal(classes="row"):
+                yield PlotextPlot(id="hist-weights")
+                yield PlotextPlot(id="hist-acts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#about").display = bool(self.train_screen.experiment.description.strip())
+        table = self.query_one("#layers", DataTable)
+        table.add_columns("layer", "activation", "units", "gradient norm", "update/weight", "dead", "saturated",
+                          "distinct units", "act mean", "act std")
+        self.set_interval(REDRAW_SECONDS, self.redraw)
+        self.redraw()
+        table.focus()
+
+    # -- drawing ----------------------------------------------------------------------------------------
+
+    def current(self):
+        if not self.inspects:
+            return None
+        i = len(self.inspects) - 1 if self.epoch_index is None else min(self.epoch_index, len(self.inspects) - 1)
+        return self.inspects[i]
+
+    def redraw(self, force: bool = False) -> None:
+        n = len(self.inspects)
+        if n == self.shown and not force:
+            return
+        self.shown = n
+        status = self.query_one("#inside-status", Static)
+        if not n:
+            status.update("Per-layer statistics appear when the run starts (epoch 0) and after each epoch.")
+            return
+        e = self.current()
+        g0, g1 = e.layers[0]["grad_norm"], e.layers[-1]["grad_norm"]
+        ratio = f"{g0 / g1:.2g}" if g1 and math.isfinite(g0) and math.isfinite(g1) else "-"
+        status.update(f"epoch {e.epoch} of {self.inspects[-1].epoch}" + ("" if self.epoch_index is None else " (fixed)")
+                      + f"   first/last layer gradient norm {ratio}   [ ] step through epochs, "
+                      "up/down choose the layer for the histograms")
+        self._lines("plot-grad", "gradient norm per layer (log)", "grad_norm")
+        self._lines("plot-update", "update / weight per layer (log)", "update_ratio")
+        self._table(e)
+        self._histograms(e)
+
+    def _lines(self, widget: str, title: str, key: str) -> None:
+        plot = self.query_one(f"#{widget}", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()   # ticks too: the log axis labels its own
+        layers = self.inspects[-1].layers
+        n = len(layers)
+        plt.title(title + f"  ({layers[0]['name']} dark blue .. {layers[-1]['name']} orange)" if n > 1 else title)
+        epochs = [e.epoch for e in self.inspects]
+        lo, hi = math.inf, -math.inf
+        for i in range(n):
+            pts = [(x, y) for x, y in zip(epochs, log10(e.layers[i].get(key) for e in self.inspects)) if y is not None]
+            if pts:
+                ys = [p[1] for p in pts]
+                lo, hi = min(lo, *ys), max(hi, *ys)
+                plt.plot([p[0] for p in pts], ys, color=_rgb(layer_colour(i, n)), marker="braille")
+        decade_ticks(plt, lo, hi)
+        plot.refresh()
+
+    def _table(self, e) -> None:
+        table = self.query_one("#layers", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for lay in e.layers:
+            table.add_row(lay["name"] + (" (output)" if lay["output"] else ""), lay["activation"], str(lay["units"]),
+                          _g(lay["grad_norm"]), _g(lay["update_ratio"]), _pct(lay["dead"]), _pct(lay["saturated"]),
+                          f"{lay['distinct_units']}/{lay['units']}", _g(lay["act_mean"]), _g(lay["act_std"]))
+        if row is not None and 0 <= row < len(e.layers):
+            table.move_cursor(row=row, animate=False)
+
+    def _histograms(self, e) -> None:
+        self.layer_index = min(self.layer_index, len(e.layers) - 1)
+        lay, start = e.layers[self.layer_index], self.inspects[0].layers[self.layer_index]
+        for widget, key, word in (("hist-weights", "weights", "weights"), ("hist-acts", "activations", "activations")):
+            plot = self.query_one(f"#{widget}", PlotextPlot)
+            plt = plot.plt
+            plt.clear_data()
+            plt.title(f"{lay['name']} {word}, epoch {e.epoch}" + (f" (line: epoch {self.inspects[0].epoch})"
+                                                                   if e is not self.inspects[0] else ""))
+            for hist, colour, bars in ((lay[key], (95, 175, 255), True), (start[key], (255, 175, 95), False)):
+                if not bars and e is self.inspects[0]:
+                    continue
+                k = len(hist["counts"])
+                width = (hist["hi"] - hist["lo"]) / k
+                xs = [hist["lo"] + (j + 0.5) * width for j in range(k)]
+                if bars:
+                    plt.bar(xs, hist["counts"], color=colour, width=1)
+                else:
+                    plt.plot(xs, hist["counts"], color=colour, marker="braille")
+            plot.refresh()
+
+    # -- keys -------------------------------------------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row != self.layer_index and self.inspects:
+            self.layer_index = event.cursor_row
+            self._histograms(self.current())
+
+    def action_epoch(self, step: int) -> None:
+        if not self.inspects:
+            return
+        last = len(self.inspects) - 1
+        i = (last if self.epoch_index is None else self.epoch_index) + step
+        self.epoch_index = None if i >= last else max(0, i)
+        self.redraw(force=True)
+
+    def action_pause(self) -> None:
+        self.train_screen.action_pause()
+
+    def action_stop(self) -> None:
+        self.train_screen.action_stop()

@@ -1,0 +1,151 @@
+"""Inside the network in the TUI, through Textual's Pilot: the demonstrations one keypress away, the
+Inside view's figures against the engine's own statistics, the activation viewer's curves against
+the functions' known derivatives, and the explanation shown in the builder and the dashboard."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from textual.widgets import DataTable, Log, Static
+
+from engine.presets import load_preset
+from nntui.app import make_app
+from nntui.screens.activations import ActivationScreen, curve
+from nntui.screens.build import BuildScreen
+from nntui.screens.inside import InsideScreen
+from nntui.screens.train import TrainScreen
+
+
+async def wait_until(pilot, condition, seconds=60.0):
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+def plot_series(plot):
+    """The (x, y) series currently handed to a plotext widget."""
+    monitor = plot.plt._active.monitor
+    return [(list(xs), list(ys)) for xs, ys in zip(monitor.x, monitor.y)]
+
+
+@pytest.mark.asyncio
+async def test_a_demonstration_is_one_keypress_away_and_the_inside_view_shows_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("D")                  # the demonstrations list
+        await pilot.pause()
+        assert "zero" in str(app.screen.query_one("#explanation", Static).render()).lower()
+        await pilot.press("b")                  # b: vanishing gradients, trained at once, Inside view open
+        await wait_until(pilot, lambda: isinstance(app.screen, InsideScreen))
+        inside = app.screen
+        train = inside.train_screen
+        assert train.experiment.name == "vanishing-gradients"
+        await wait_until(pilot, lambda: not train.running)
+        await pilot.pause(0.7)                  # the view's next redraw tick
+        inspects = train.state.inspects
+        assert [e.epoch for e in inspects] == list(range(21))
+        table = inside.query_one("#layers", DataTable)
+        assert table.row_count == 11
+        first = table.get_row_at(0)
+        assert first[0] == "dense 1" and first[1] == "sigmoid"
+        assert float(first[3]) == pytest.approx(inspects[-1].layers[0]["grad_norm"], rel=1e-2)
+        # the gradient plot: one line per layer, the first layer's values far below the last's
+        lines = plot_series(inside.query_one("#plot-grad"))
+        assert len(lines) == 11
+        assert max(lines[0][1]) < 1e-4 * min(lines[-1][1])
+        status = str(inside.query_one("#inside-status", Static).render())
+        assert "epoch 20 of 20" in status
+        # choose a layer for the histograms, then go back in time with [
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert inside.layer_index == 2
+        bars = [ys for xs, ys in plot_series(inside.query_one("#hist-weights")) if len(ys) == 5]   # rectangles
+        assert len(bars) == 24 and sum(max(ys) for ys in bars) == 32 * 32   # the 3rd layer's 32x32 kernel
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert "epoch 18 of 20 (fixed)" in str(inside.query_one("#inside-status", Static).render())
+        await pilot.press("i")                   # back to the dashboard
+        assert isinstance(app.screen, TrainScreen)
+        log = "\n".join(str(line) for line in app.screen.query_one(Log).lines)
+        assert "vanishing-gradients: Ten sigmoid layers" in log   # the explanation, first in the log
+        assert "inside, epoch 20: gradient norm" in log
+
+
+@pytest.mark.asyncio
+async def test_inside_view_on_a_dying_relu_run_counts_dead_units(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app(experiment=load_preset("dying-relu"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "Adam with a learning rate of 0.1" in str(app.screen.query_one("#about", Static).render())
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        await pilot.press("i")
+        await pilot.pause(0.2)
+        inside = app.screen
+        assert isinstance(inside, InsideScreen)
+        table = inside.query_one("#layers", DataTable)
+        dead = [table.get_row_at(i)[5] for i in range(3)]
+        expected = [f"{lay['dead'] * 100:.0f}%" for lay in inside.train_screen.state.inspects[-1].layers[:3]]
+        assert dead == expected and all(int(d[:-1]) > 50 for d in dead)
+        await pilot.press("b")                   # build, from over the dashboard
+        assert isinstance(app.screen, BuildScreen)
+
+
+@pytest.mark.asyncio
+async def test_activation_viewer_draws_the_engines_functions(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ActivationScreen)
+        (x, y), (_, dy) = plot_series(screen.query_one("#function"))
+        x, y, dy = map(np.asarray, (x, y, dy))
+        np.testing.assert_allclose(y, 1 / (1 + np.exp(-x)), atol=1e-6)          # sigmoid first
+        np.testing.assert_allclose(dy, y * (1 - y), atol=1e-6)
+        assert "max derivative 0.25" in str(screen.query_one("#note", Static).render())
+        await pilot.press("down", "down")       # relu
+        await pilot.pause()
+        (x, y), (_, dy) = plot_series(screen.query_one("#function"))
+        assert screen.chosen == "relu"
+        assert all(d == (1.0 if xi > 0 else 0.0) for xi, d in zip(x, dy))
+        assert len(plot_series(screen.query_one("#derivatives"))) == 5
+        await pilot.press("escape")
+        assert isinstance(app.screen, BuildScreen)
+
+
+def test_the_viewer_derivatives_match_finite_differences():
+    x = np.linspace(-5, 5, 201)
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "linear"):
+        _, dy = curve(name, x)
+        h = 1e-6
+        numeric = (curve(name, x + h)[0] - curve(name, x - h)[0]) / (2 * h)
+        away = np.abs(x) > 1e-3                # ReLU's kink
+        np.testing.assert_allclose(dy[away], numeric[away], atol=1e-5, err_msg=name)
+        assert math.isfinite(dy.max())
+
+
+@pytest.mark.asyncio
+async def test_log_scale_survives_a_repaint(tmp_path, monkeypatch):
+    """plotext's own log scale re-logs its data on every build (a resize crashed the app with loss
+    under 1): the dashboard plots log10 on a linear axis, whatever the number of repaints."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app(experiment=load_preset("digits"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        await pilot.press("l")
+        for size in ((120, 40), (80, 24), (100, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+        (xs, ys), *_ = plot_series(app.screen.query_one("#plot-loss"))
+        losses = [r["loss"] for r in app.screen.state.history]
+        np.testing.assert_allclose(ys, np.log10(losses), rtol=1e-9)
+        assert app.is_running
