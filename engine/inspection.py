@@ -30,17 +30,23 @@ SATURATION = 0.1          # a derivative under this fraction of its peak counts 
 
 
 def _histogram(values: np.ndarray) -> dict:
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return {"lo": 0.0, "hi": 0.0, "counts": [0] * BINS}
+    """Counts in BINS equal bins between the smallest and the largest finite value."""
+    v = values.ravel()
     lo, hi = float(v.min()), float(v.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        v = v[np.isfinite(v)]
+        if v.size == 0:
+            return {"lo": 0.0, "hi": 0.0, "counts": [0] * BINS}
+        lo, hi = float(v.min()), float(v.max())
     if hi - lo <= 1e-6 * max(1.0, abs(lo)):      # one value (all zeros, all 0.5): a bar in the middle
         d = max(abs(lo) * 0.01, 1e-3)
         counts = [0] * BINS
         counts[BINS // 2] = int(v.size)
         return {"lo": lo - d, "hi": lo + d, "counts": counts}
-    counts, _ = np.histogram(v.astype(np.float64), bins=BINS, range=(lo, hi))
-    return {"lo": lo, "hi": hi, "counts": counts.tolist()}
+    # bin index by one scaled cast and a bincount: np.histogram's general path is 4x slower here
+    index = ((v - np.float32(lo)) * np.float32(BINS / (hi - lo))).astype(np.int32)
+    np.minimum(index, BINS - 1, out=index)
+    return {"lo": lo, "hi": hi, "counts": np.bincount(index, minlength=BINS).tolist()}
 
 
 def _distinct_columns(w: np.ndarray, tolerance: float = 0.01) -> int:
@@ -52,14 +58,14 @@ def _distinct_columns(w: np.ndarray, tolerance: float = 0.01) -> int:
         return w.shape[1]
     if scale == 0.0 or w.shape[1] == 1:
         return 1
-    cols = w.T / scale
-    order = np.argsort(cols @ np.random.default_rng(0).standard_normal(w.shape[0]))
-    gaps = np.abs(np.diff(cols[order], axis=0)).max(axis=1)
-    return 1 + int(np.count_nonzero(gaps > tolerance))
+    order = np.argsort(np.random.default_rng(0).standard_normal(w.shape[0]).astype(w.dtype) @ w)
+    gaps = np.abs(np.diff(w[:, order], axis=1)).max(axis=0)
+    return 1 + int(np.count_nonzero(gaps > tolerance * scale))
 
 
 def _norm(a: np.ndarray) -> float:
-    return float(np.sqrt(np.dot(a.ravel().astype(np.float64), a.ravel().astype(np.float64))))
+    r = a.ravel()
+    return float(np.sqrt(np.dot(r, r)))
 
 
 class Inspector:

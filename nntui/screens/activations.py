@@ -88,7 +88,7 @@ class ActivationScreen(Screen):
         plot = self.query_one("#derivatives", PlotextPlot)
         plt = plot.plt
         plt.clear_data()
-        plt.title("every derivative: the factor a gradient is multiplied by at each layer")
+        plt.title("every derivative (a gradient's factor per layer)")
         for name in NAMES:
             plt.plot(x.tolist(), curve(name, x)[1].tolist(), color=COLOURS[name], marker="braille", label=name)
         plot.refresh()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -18,6 +19,7 @@ from textual_plotext import PlotextPlot
 from engine.inside_report import layer_colour
 
 from ..widgets.logaxis import decade_ticks, log10
+from .train import epoch_ticks
 
 REDRAW_SECONDS = 0.5
 
@@ -47,6 +49,7 @@ class InsideScreen(Screen):
     InsideScreen .row { height: 1fr; min-height: 10; }
     InsideScreen PlotextPlot { padding: 0 1 0 0; }
     InsideScreen #layers { height: auto; max-height: 14; margin: 0 1; }
+    InsideScreen #legend { height: auto; padding: 0 1; }
     """
 
     def __init__(self, train_screen) -> None:
@@ -68,6 +71,7 @@ class InsideScreen(Screen):
             with Horizontal(classes="row"):
                 yield PlotextPlot(id="plot-grad")
                 yield PlotextPlot(id="plot-update")
+            yield Static("", id="legend")
             yield DataTable(id="layers", cursor_type="row", zebra_stripes=True)
             with Horizontal(classes="row"):
                 yield PlotextPlot(id="hist-weights")
@@ -77,8 +81,8 @@ class InsideScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#about").display = bool(self.train_screen.experiment.description.strip())
         table = self.query_one("#layers", DataTable)
-        table.add_columns("layer", "activation", "units", "gradient norm", "update/weight", "dead", "saturated",
-                          "distinct units", "act mean", "act std")
+        table.add_columns("layer", "activation", "units", "grad norm", "upd/weight", "dead", "saturated",
+                          "distinct", "act mean", "act std")
         self.set_interval(REDRAW_SECONDS, self.redraw)
         self.redraw()
         table.focus()
@@ -107,7 +111,12 @@ class InsideScreen(Screen):
                       + f"   first/last layer gradient norm {ratio}   [ ] step through epochs, "
                       "up/down choose the layer for the histograms")
         self._lines("plot-grad", "gradient norm per layer (log)", "grad_norm")
-        self._lines("plot-update", "update / weight per layer (log)", "update_ratio")
+        self._lines("plot-update", "update/weight per layer (log)", "update_ratio")
+        layers = e.layers
+        key = Text("layers: ")
+        for i, lay in enumerate(layers):
+            key.append("■" + lay["name"].split()[-1] + " ", style=layer_colour(i, len(layers)))
+        self.query_one("#legend", Static).update(key)
         self._table(e)
         self._histograms(e)
 
@@ -117,7 +126,7 @@ class InsideScreen(Screen):
         plt.clear_figure()   # ticks too: the log axis labels its own
         layers = self.inspects[-1].layers
         n = len(layers)
-        plt.title(title + f"  ({layers[0]['name']} dark blue .. {layers[-1]['name']} orange)" if n > 1 else title)
+        plt.title(title)
         epochs = [e.epoch for e in self.inspects]
         lo, hi = math.inf, -math.inf
         for i in range(n):
@@ -127,6 +136,7 @@ class InsideScreen(Screen):
                 lo, hi = min(lo, *ys), max(hi, *ys)
                 plt.plot([p[0] for p in pts], ys, color=_rgb(layer_colour(i, n)), marker="braille")
         decade_ticks(plt, lo, hi)
+        plt.xticks(epoch_ticks(epochs))
         plot.refresh()
 
     def _table(self, e) -> None:
@@ -146,7 +156,7 @@ class InsideScreen(Screen):
         for widget, key, word in (("hist-weights", "weights", "weights"), ("hist-acts", "activations", "activations")):
             plot = self.query_one(f"#{widget}", PlotextPlot)
             plt = plot.plt
-            plt.clear_data()
+            plt.clear_figure()
             plt.title(f"{lay['name']} {word}, epoch {e.epoch}" + (f" (line: epoch {self.inspects[0].epoch})"
                                                                    if e is not self.inspects[0] else ""))
             for hist, colour, bars in ((lay[key], (95, 175, 255), True), (start[key], (255, 175, 95), False)):
@@ -157,6 +167,9 @@ class InsideScreen(Screen):
                 xs = [hist["lo"] + (j + 0.5) * width for j in range(k)]
                 if bars:
                     plt.bar(xs, hist["counts"], color=colour, width=1)
+                    lo, hi = hist["lo"], hist["hi"]
+                    ticks = [lo, hi] if not lo < 0 < hi else [lo, 0.0, hi]
+                    plt.xticks(ticks, [f"{t:.3g}" for t in ticks])
                 else:
                     plt.plot(xs, hist["counts"], color=colour, marker="braille")
             plot.refresh()
