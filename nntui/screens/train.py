@@ -39,6 +39,11 @@ EARLIER = ((150, 150, 150), (180, 130, 200), (120, 190, 170), (200, 190, 120))
 TRAINING_SWITCH_INTERVAL = 0.001
 
 
+def clock() -> float:
+    """The dashboard's clock for elapsed and ETA (a test freezes it for its snapshots)."""
+    return time.monotonic()
+
+
 def _rgb(colour: str, fallback: tuple) -> tuple:
     if isinstance(colour, str) and colour.startswith("#") and len(colour) == 7:
         return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
@@ -62,11 +67,12 @@ class RunState:
         self.started = None
         self.history: list[dict] = []
         self.batches: list[tuple[int, float]] = []
+        self.last_batches: list[tuple[int, float]] = []   # the finished epoch's, shown once the run ends
         self.best_epoch = self.stop_epoch = None
         self.no_improvement: list[int] = []
         self.events: list = []
         self.inspects: list = []     # per-layer statistics, epoch 0 then each epoch (the Inside view)
-        self.t0 = time.monotonic()
+        self.t0 = clock()
 
 
 class TrainScreen(Screen):
@@ -202,7 +208,7 @@ class TrainScreen(Screen):
             self.query_one("#download", ProgressBar).update(total=e.total or None, progress=e.done)
             return
         if e.kind == "run_started":
-            s.started, s.t0 = e, time.monotonic()
+            s.started, s.t0 = e, clock()
             self.query_one("#download-row").display = False
             self.query_one("#epochs", ProgressBar).update(total=e.epochs, progress=0)
             self.query_one("#batches", ProgressBar).update(total=e.steps_per_epoch, progress=0)
@@ -211,14 +217,14 @@ class TrainScreen(Screen):
             self.query_one("#batches", ProgressBar).update(progress=e.batch)
             acc = "" if e.accuracy is None else f"  accuracy {e.accuracy:.4f}"
             done = (len(s.history) + e.batch / e.batches) / max(1, s.started.epochs)
-            elapsed = time.monotonic() - s.t0
+            elapsed = clock() - s.t0
             eta = elapsed * (1 - done) / done if done > 0 else 0
             self._say(
                 f"epoch {e.epoch}/{s.started.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}{acc}  "
                 f"{e.samples_per_second:,.0f} samples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
         elif e.kind == "epoch_end":
             s.history.append(e.history_row())
-            s.batches = []
+            s.last_batches, s.batches = s.batches, []
             self.query_one("#epochs", ProgressBar).update(progress=e.epoch)
             self.query_one("#batches", ProgressBar).update(progress=0)
         elif e.kind == "improved":
@@ -364,10 +370,13 @@ class TrainScreen(Screen):
         plot = self.query_one("#plot-batch", PlotextPlot)
         plt = plot.plt
         plt.clear_data()
-        plt.title(f"batch loss, epoch {len(h) + 1} (running mean)")
-        if self.state.batches:
-            xs = [b for b, _ in self.state.batches]
-            ys = [loss for _, loss in self.state.batches]
+        batches, epoch = self.state.batches, len(h) + 1
+        if not self.running and not batches and h:     # ended between epochs: the last epoch's curve
+            batches, epoch = self.state.last_batches, len(h)
+        plt.title(f"batch loss, epoch {epoch} (running mean)")
+        if batches:
+            xs = [b for b, _ in batches]
+            ys = [loss for _, loss in batches]
             xs, ys = downsample(xs, ys, max(2, plot.size.width - 10))
             plt.plot(xs, ys, color=colour, marker="braille")
         plot.refresh()
