@@ -16,6 +16,7 @@ import tomli_w
 from .activations import ACTIVATIONS
 from .atomic import write_text_atomic
 from .errors import SpecError
+from .search_spec import SearchSpec
 from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
@@ -188,7 +189,9 @@ class DataSpec:
                "validation_split": self.validation_split, "test_split": self.test_split,
                "seed": self.seed}
         if self.name in SYNTHETIC:
-            out.update(samples=self.samples, noise=self.noise, classes=self.classes)
+            out.update(samples=self.samples, noise=self.noise)
+            if self.name in ("spiral", "gaussians"):   # the only sets with a number of classes to choose
+                out["classes"] = self.classes
         if self.name == "csv":
             out.update(target=self.target, header=self.header, delimiter=self.delimiter)
         if self.name in FILE_DATASETS:
@@ -522,9 +525,10 @@ class Experiment:
     backend: str = "auto"
     name: str = ""
     description: str = ""
+    search: SearchSpec | None = None    # [search]: what `nntui search` varies (engine.search)
 
     TOP_KEYS = ("name", "description", "seed", "backend", "data", "model", "optimizer", "schedule",
-                "train", "early_stopping")
+                "train", "early_stopping", "search")
 
     def __post_init__(self):
         # Direct construction gets the same checks as parsing: round-trip through the parser.
@@ -560,6 +564,7 @@ class Experiment:
             schedule=ScheduleSpec.parse(raw.get("schedule", {})),
             train=TrainSpec.parse(raw.get("train", {})),
             early_stopping=None if es is None else EarlyStoppingSpec.parse(es),
+            search=None if raw.get("search") is None else SearchSpec.parse(raw["search"]),
         )
         exp = object.__new__(cls)
         object.__setattr__(exp, "_parsed", True)
@@ -571,6 +576,10 @@ class Experiment:
         info = static_info(exp.data)
         if info is not None:
             exp.check_data(info.n_classes, info.task)
+        if exp.search is not None:   # every searched path and range end, against this experiment
+            base = exp.to_dict()
+            del base["search"]
+            exp.search.check_against(base, cls._parse)
         return exp
 
     def _check_cross_fields(self) -> None:
@@ -641,6 +650,8 @@ class Experiment:
                    schedule=self.schedule.to_dict(), train=self.train.to_dict())
         if self.early_stopping is not None:
             out["early_stopping"] = self.early_stopping.to_dict()
+        if self.search is not None:
+            out["search"] = self.search.to_dict()
         return out
 
     def to_toml_string(self) -> str:

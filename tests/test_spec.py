@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import engine
+import engine.presets
 from engine import Experiment, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +87,14 @@ def test_round_trip_is_exact(tmp_path, source):
     assert again == exp
     assert again.to_toml_string() == exp.to_toml_string()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary file left behind"
+
+
+@pytest.mark.parametrize("name", engine.presets.preset_names())
+def test_every_preset_round_trips(name):
+    """Saved and reloaded: a 2D set's experiment once wrote classes = 0, which its parser refuses."""
+    exp = engine.presets.load_preset(name)
+    assert Experiment.from_dict(exp.to_dict()) == exp
+    assert Experiment.from_toml_string(exp.to_toml_string()) == exp
 
 
 def test_constructor_checks_like_the_parser():
