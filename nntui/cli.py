@@ -29,6 +29,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="every event as one JSON object per line on stdout")
     r = sub.add_parser("report", help="show a saved run in the terminal, or compare several")
     r.add_argument("folders", nargs="+", metavar="DIR")
+    s = sub.add_parser("search", help="hyperparameter search over the experiment's [search] table (Optuna)")
+    s.add_argument("experiment", help="experiment TOML file with a [search] table")
+    s.add_argument("--trials", type=int, help="the study's number of trials (overrides search.trials)")
+    s.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    s.add_argument("--storage", help="Optuna storage URL shared by all workers, e.g. postgresql+psycopg://user@host/db "
+                                     "(default: sqlite in the search folder)")
+    s.add_argument("--study", help="the study's name in the storage (default: the experiment's name)")
+    s.add_argument("--report", metavar="DIR", help="the search folder (default: searches/<name>); run the same "
+                                                   "command again to resume")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
@@ -84,7 +93,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "report", "presets", "datasets")
+COMMANDS = ("train", "search", "report", "presets", "datasets")
 
 
 def _tui(path: str | None) -> int:
@@ -114,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         return train_command(args)
     if args.command == "datasets":
         return _datasets(args)
+    if args.command == "search":
+        from .search_command import search_command
+
+        return search_command(args)
     if args.command == "presets":
         return _presets()
     if args.command == "report":
