@@ -18,6 +18,7 @@ from .screens.build import BuildScreen
 from .screens.demos import DemosScreen
 from .screens.dialogs import ConfirmDiscard, FilePicker, HelpScreen
 from .screens.inside import InsideScreen
+from .screens.search import SearchScreen
 from .screens.train import TrainScreen
 
 
@@ -26,7 +27,7 @@ class NNTuiApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "help"), Binding("ctrl+s", "save", "save"),
         Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
-        Binding("ctrl+q", "quit", "quit"), Binding("D", "demos", "demos"),
+        Binding("ctrl+q", "quit", "quit"), Binding("D", "demos", "demos"), Binding("S", "search", "search"),
         Binding("f", "activations", "activations", show=False),
     ]
 
@@ -75,6 +76,8 @@ class NNTuiApp(App):
         yield SystemCommand("Demonstrations", "Classic failure modes, one keypress each: zero init, vanishing and "
                             "exploding gradients, dying ReLU, overfitting...", self.action_demos)
         yield SystemCommand("Activation functions", "Each activation and its derivative", self.action_activations)
+        yield SystemCommand("Hyperparameter search", "Run the experiment's [search] with Optuna: live leaderboard",
+                            self.action_search)
         yield SystemCommand("Inside the network", "Gradients, weights and activations per layer of the run",
                             self.action_inside)
         for exp in engine.presets.list_presets():
@@ -180,8 +183,13 @@ class NNTuiApp(App):
         return bool(train and train.running)
 
     def action_build(self) -> None:
-        while isinstance(self.screen, (InsideScreen, TrainScreen)):
+        while isinstance(self.screen, (InsideScreen, TrainScreen, SearchScreen)):
             self.pop_screen()
+
+    def action_search(self) -> None:
+        if not isinstance(self.screen, SearchScreen):
+            self.action_build()
+            self.push_screen(SearchScreen())
 
     def action_inside(self) -> None:
         """The Inside view of the current run (from the dashboard, or over it)."""

@@ -149,3 +149,80 @@ async def test_log_scale_survives_a_repaint(tmp_path, monkeypatch):
         losses = [r["loss"] for r in app.screen.state.history]
         np.testing.assert_allclose(ys, np.log10(losses), rtol=1e-9)
         assert app.is_running
+
+
+SEARCHED = """\
+name = "moons-tui-search"
+[data]
+name = "moons"
+samples = 300
+[model]
+[[model.layers]]
+units = 8
+activation = "relu"
+[[model.layers]]
+units = 2
+activation = "softmax"
+[optimizer]
+name = "adam"
+learning_rate = 0.01
+[train]
+epochs = 4
+[search]
+trials = 3
+sampler = "random"
+monitor = "val_loss"
+[search.space]
+"model.layers[0].units" = { int = [4, 32], step = 4 }
+"optimizer.learning_rate" = { float = [1e-3, 1e-1], log = true }
+"""
+
+
+@pytest.mark.asyncio
+async def test_search_view_runs_the_search_and_opens_a_trial_in_the_builder(tmp_path, monkeypatch):
+    pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'nntui[search]')")
+    from nntui.screens.search import SearchScreen
+    import engine
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(experiment=engine.Experiment.from_toml_string(SEARCHED))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("S")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: not screen.running and screen.rows)
+        await pilot.pause(0.2)
+        assert [r["state"] for r in screen.rows] == ["complete"] * 3
+        table = screen.query_one("#board", DataTable)
+        assert table.row_count == 3
+        assert len(plot_series(screen.query_one("#curves"))) == 3          # a curve per trial
+        assert all(len(screen.curves[t]) == 4 for t in range(3))           # 4 epochs each
+        assert (tmp_path / "searches" / "moons-tui-search" / "leaderboard.md").exists()
+        best = screen.rows[0]
+        await pilot.press("enter")                 # the best trial's experiment, in the builder
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen)
+        assert app.draft.get("model.layers[0].units") == best["params"]["model.layers[0].units"]
+        assert app.draft.get("optimizer.learning_rate") == pytest.approx(best["params"]["optimizer.learning_rate"], rel=1e-5)
+        assert "search" not in app.draft.data or app.draft.data.get("search") is None
+
+
+@pytest.mark.asyncio
+async def test_search_view_offers_a_starter_space(tmp_path, monkeypatch):
+    from nntui.screens.search import SearchScreen
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("S")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        assert "no [search] table" in str(app.screen.query_one("#search-status", Static).render())
+        await pilot.press("n")
+        await pilot.pause()
+        exp = app.draft.experiment
+        assert exp is not None and exp.search.trials == 12 and exp.search.sampler == "tpe"
+        assert "12 trials" in str(app.screen.query_one("#search-status", Static).render())

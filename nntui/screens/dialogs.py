@@ -30,6 +30,7 @@ HELP = """\
   ctrl+s      save the experiment      ctrl+o  open one
   ctrl+n      new experiment           ctrl+p  palette: presets, themes...
   D           demonstrations           f       activation functions
+  S           hyperparameter search (t starts, s stops, enter opens a trial)
   ?           this help                ctrl+q  quit (asks if unsaved)
 """
 
