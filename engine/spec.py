@@ -16,12 +16,12 @@ import tomli_w
 from .activations import ACTIVATIONS
 from .atomic import write_text_atomic
 from .errors import SpecError
-from .search_spec import SearchSpec
 from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 from .registry import Registry
 from .schedules import SCHEDULES
+from .search_spec import SearchSpec
 
 BACKENDS = Registry("backend")
 for _name in ("auto", "numpy", "mlx"):
