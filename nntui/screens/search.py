@@ -20,6 +20,8 @@ from textual_plotext import PlotextPlot
 
 import engine
 
+from .train import epoch_ticks
+
 #: a starter space for an experiment without one: the learning rate and the first layer's width
 STARTER = {"trials": 12, "sampler": "tpe", "pruner": "hyperband", "monitor": "val_loss", "space": {
     "optimizer.learning_rate": {"float": [1e-4, 1e-1], "log": True},
@@ -174,8 +176,10 @@ class SearchScreen(Screen):
         table = self.query_one("#board", DataTable)
         row = table.cursor_row
         table.clear(columns=True)
-        table.add_columns("trial", "state", exp.search.monitor if paths else "objective", "epochs",
-                          *[p.replace("model.layers", "layers").replace("optimizer.", "") for p in paths])
+        for label, width in (("trial", 5), ("state", 9), (exp.search.monitor if paths else "objective", 12),
+                             ("epochs", 6), *[(p.replace("model.layers", "layers").replace("optimizer.", ""), 15)
+                                              for p in paths]):
+            table.add_column(label, width=width)   # fixed: rows redrawn as trials end keep their columns
         for r in self.rows:
             v = r.get("value")
             table.add_row(str(r["trial"]), r["state"], "-" if v is None else f"{v:.4f}", str(r.get("epochs", "")),
@@ -186,10 +190,14 @@ class SearchScreen(Screen):
         plt = plot.plt
         plt.clear_figure()
         plt.title(f"{exp.search.monitor if paths else 'objective'} per epoch, every trial")
+        longest = 0
         for i, (trial, pts) in enumerate(sorted(self.curves.items())):
             if pts:
                 plt.plot([p[0] for p in pts], [p[1] for p in pts], color=TRIAL_COLOURS[i % len(TRIAL_COLOURS)],
                          marker="braille")
+                longest = max(longest, pts[-1][0])
+        if longest:
+            plt.xticks(epoch_ticks(list(range(1, longest + 1))))
         plot.refresh()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
