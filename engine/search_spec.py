@@ -20,51 +20,15 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import SpecError
+from .fieldpath import get_path, set_path, split_path
 
 SAMPLERS = ("random", "grid", "tpe")
 PRUNERS = ("none", "hyperband", "successive_halving")
 SEARCH_MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_mae", "mae")
-_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
-
-
-# -- field paths ----------------------------------------------------------------------------------
-
-def split_path(path: str) -> list:
-    """"model.layers[0].units" -> ["model", "layers", 0, "units"] (ValueError if malformed)."""
-    out: list = []
-    for part in path.split("."):
-        m = _PART.match(part)
-        if not m:
-            raise ValueError(f"malformed field path {path!r}")
-        out.append(m.group(1))
-        out += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
-    return out
-
-
-def get_path(tree: Any, path: str) -> Any:
-    node = tree
-    for key in split_path(path):
-        if isinstance(key, int):
-            if not isinstance(node, list) or key >= len(node):
-                raise KeyError(path)
-        elif not isinstance(node, dict) or key not in node:
-            raise KeyError(path)
-        node = node[key]
-    return node
-
-
-def set_path(tree: Any, path: str, value: Any) -> None:
-    keys = split_path(path)
-    get_path(tree, path)            # it must exist
-    node = tree
-    for key in keys[:-1]:
-        node = node[key]
-    node[keys[-1]] = value
 
 
 # -- distributions ----------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ the SpecError naming the field, which blocks training until fixed."""
 from __future__ import annotations
 
 import copy
-import re
 
 from engine import Experiment, SpecError
 from engine.data import static_info
+from engine.fieldpath import split_path
 from engine.optimizers import OPTIMIZERS
 from engine.schedules import SCHEDULES
 from engine.spec import DataSpec
@@ -19,13 +19,6 @@ LAYER_DEFAULTS = {
     "dropout": {"type": "dropout", "rate": 0.5},
     "batchnorm": {"type": "batchnorm", "momentum": 0.99, "epsilon": 0.001, "trainable": True},
 }
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def split_path(path: str) -> list:
-    return [int(i) if i else k for k, i in _PART.findall(path)]
-
-
 def default_experiment() -> Experiment:
     return Experiment.from_dict({
         "name": "digits-mlp",
@@ -172,4 +165,7 @@ class Draft:
 
 
 def _same_field(error_field: str, path: str) -> bool:
-    return split_path(error_field) == split_path(path)
+    try:
+        return split_path(error_field) == split_path(path)
+    except ValueError:        # not a field path (a file-level error, a search-space key in quotes)
+        return False
