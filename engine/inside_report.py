@@ -82,7 +82,7 @@ def inside_files(inspects: list[dict]) -> dict[str, str]:
     }
 
 
-def _pct(v) -> str:
+def percent(v) -> str:
     return "-" if v is None else f"{v * 100:.0f}%"
 
 
@@ -102,7 +102,7 @@ def inside_markdown(inspects: list[dict]) -> list[str]:
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for lay in last["layers"]:
         lines.append(f"| {lay['name']} | {lay['activation']} | {lay['units']} | {fmt_value(lay['grad_norm'], '.3g')} | "
-                     f"{fmt_value(lay['update_ratio'], '.3g')} | {_pct(lay['dead'])} | {_pct(lay['saturated'])} | "
+                     f"{fmt_value(lay['update_ratio'], '.3g')} | {percent(lay['dead'])} | {percent(lay['saturated'])} | "
                      f"{lay['distinct_units']} | {fmt_value(lay['act_mean'], '.3g')} | {fmt_value(lay['act_std'], '.3g')} |")
     lines += ["", "Dead: ReLU units never positive on the probe batch. Saturated: sigmoid/tanh activations whose "
               "derivative is under a tenth of its peak. Distinct units: units whose incoming weights differ "

@@ -80,14 +80,14 @@ class Inspector:
         idx = np.sort(np.random.default_rng([exp.seed, 3]).choice(n, min(size, n), replace=False))
         self.x = np.ascontiguousarray(data.x_train[idx], dtype=self.probe.dtype)
         self.y = data.y_train[idx]
-        self.dense = [(i, layer) for i, layer in enumerate(self.probe.layers) if isinstance(layer, Dense)]
+        self.dense = [layer for layer in self.probe.layers if isinstance(layer, Dense)]
         self._before: dict[str, np.ndarray] | None = None
         self._updates: dict[str, float] = {}
 
     # The trainer brackets the epoch's last step with these two calls.
     def before_step(self, model) -> None:
         w = model.get_weights()
-        self._before = {f"{layer.index}.kernel": w[f"{layer.index}.kernel"] for _, layer in self.dense}
+        self._before = {f"{layer.index}.kernel": w[f"{layer.index}.kernel"] for layer in self.dense}
 
     def after_step(self, model) -> None:
         if self._before is None:
@@ -104,7 +104,7 @@ class Inspector:
         with np.errstate(all="ignore"):
             loss, grads = probe.loss_and_gradients(self.x, self.y)
             layers = []
-            for number, (_, layer) in enumerate(self.dense, start=1):
+            for number, layer in enumerate(self.dense, start=1):
                 key = f"{layer.index}.kernel"
                 a, act = layer.a, layer.spec.activation
                 dead = saturated = None

@@ -26,7 +26,7 @@ from typing import Callable
 from .atomic import write_text_atomic
 from .control import TrainingControl
 from .errors import SpecError
-from .search_spec import set_path
+from .fieldpath import set_path
 from .spec import Experiment
 
 HEARTBEAT_SECONDS, GRACE_SECONDS = 5, 20

@@ -13,10 +13,11 @@ from .report import _ticks, fmt_value
 COMPLETE, PRUNED, OTHER = "#3a8fd9", "#e8891c", "#999999"
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
+def fmt_param(v) -> str:
+    """A searched value for people: floats to 4 significant digits, "-" when missing."""
+    if v is None:
+        return "-"
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def leaderboard_csv(rows: list[dict], exp) -> str:
@@ -40,7 +41,7 @@ def leaderboard_markdown(rows: list[dict], exp, best: dict | None) -> str:
              f"sampler {s.sampler}, pruner {s.pruner}, objective {s.monitor} ({s.direction}, the best epoch's value).", ""]
     if best is not None:
         lines += [f"Best: trial {best['trial']}, {s.monitor} {fmt_value(best['value'])}, "
-                  + ", ".join(f"`{p}` = {_fmt(best['params'][p])}" for p in paths)
+                  + ", ".join(f"`{p}` = {fmt_param(best['params'][p])}" for p in paths)
                   + ". Its experiment is `best.toml` (`nntui train best.toml`).", ""]
     lines += ["![objective per trial](objective.svg)", "", "![parameters against the objective](params.svg)", "",
               "| rank | trial | state | " + s.monitor + " | epochs | seconds | " + " | ".join(f"`{p}`" for p in paths) + " |",
@@ -48,7 +49,7 @@ def leaderboard_markdown(rows: list[dict], exp, best: dict | None) -> str:
     for rank, r in enumerate(rows, start=1):
         link = f"[{r['trial']}]({r['folder']}/report.md)" if r["folder"] else str(r["trial"])
         lines.append(f"| {rank} | {link} | {r['state']} | {fmt_value(r['value'])} | {r['epochs']} | "
-                     f"{fmt_value(r['seconds'], '.1f')} | " + " | ".join(_fmt(r["params"].get(p)) for p in paths) + " |")
+                     f"{fmt_value(r['seconds'], '.1f')} | " + " | ".join(fmt_param(r["params"].get(p)) for p in paths) + " |")
     lines.append("")
     return "\n".join(lines)
 
@@ -140,7 +141,7 @@ def params_svg(rows: list[dict], exp) -> str:
         else:
             lo, hi = d.low, d.high
             tl = (math.log10(lo), math.log10(hi)) if d.log else (lo, hi)
-            labels = [(lo, _fmt(lo)), (hi, _fmt(hi))]
+            labels = [(lo, fmt_param(lo)), (hi, fmt_param(hi))]
             _scatter(out, x0, y0, panel_w, panel_h, pts, labels, x_log=d.log, x_range=tl, label=d.path)
     out.append("</svg>")
     return "\n".join(out)

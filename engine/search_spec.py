@@ -28,7 +28,6 @@ from .fieldpath import get_path, set_path, split_path
 
 SAMPLERS = ("random", "grid", "tpe")
 PRUNERS = ("none", "hyperband", "successive_halving")
-SEARCH_MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_mae", "mae")
 
 
 # -- distributions ----------------------------------------------------------------------------------
@@ -139,7 +138,9 @@ class SearchSpec:
         trials = raw.get("trials", cls.trials)
         if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
             raise SpecError("search.trials", f"must be a positive integer, got {trials!r}")
-        for key, valid in (("sampler", SAMPLERS), ("pruner", PRUNERS), ("monitor", SEARCH_MONITORS)):
+        from .spec import MONITORS   # the early-stopping monitors (spec imports this module)
+
+        for key, valid in (("sampler", SAMPLERS), ("pruner", PRUNERS), ("monitor", MONITORS)):
             if raw.get(key, getattr(cls, key)) not in valid:
                 raise SpecError(f"search.{key}", f"must be one of {', '.join(valid)}, got {raw.get(key)!r}")
         space = raw.get("space")

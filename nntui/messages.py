@@ -37,3 +37,12 @@ class BoundaryUpdate(Message):
     def __init__(self, grid, probs, epoch: int) -> None:
         super().__init__()
         self.grid, self.probs, self.epoch = grid, probs, epoch
+
+
+class SearchProgress(Message):
+    """From the search worker: an epoch of a running trial, or the leaderboard after a trial."""
+
+    def __init__(self, trial: int | None = None, epoch: int | None = None, value: float | None = None,
+                 rows: list | None = None, done: str | None = None) -> None:
+        super().__init__()
+        self.trial, self.epoch, self.value, self.rows, self.done = trial, epoch, value, rows, done

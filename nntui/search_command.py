@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import engine
+from engine.search_report import fmt_param
 
 from .headless import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
@@ -30,8 +31,7 @@ def load_search_experiment(path: str, trials: int | None = None) -> engine.Exper
 
 
 def trial_line(r: dict, monitor: str) -> str:
-    params = "  ".join(f"{p.split('.')[-1]}={v:.4g}" if isinstance(v, float) else f"{p.split('.')[-1]}={v}"
-                       for p, v in r["params"].items())
+    params = "  ".join(f"{p.split('.')[-1]}={fmt_param(v)}" for p, v in r["params"].items())
     value = "-" if r["value"] is None else f"{r['value']:.4f}"
     secs = "" if r["seconds"] is None else f"  {r['seconds']:.1f}s"
     return f"trial {r['trial']:>3}  {r['state']:<9} {monitor} {value}  epochs {r['epochs']}{secs}  {params}"

@@ -16,20 +16,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from engine.inside_report import layer_colour
+from engine.inside_report import layer_colour, percent
 
-from ..widgets.logaxis import decade_ticks, log10
-from .train import epoch_ticks
+from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 
 REDRAW_SECONDS = 0.5
-
-
-def _rgb(hex_colour: str) -> tuple:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-
-
-def _pct(v) -> str:
-    return "-" if v is None else f"{v * 100:.0f}%"
 
 
 def _g(v) -> str:
@@ -130,11 +121,11 @@ class InsideScreen(Screen):
         epochs = [e.epoch for e in self.inspects]
         lo, hi = math.inf, -math.inf
         for i in range(n):
-            pts = [(x, y) for x, y in zip(epochs, log10(e.layers[i].get(key) for e in self.inspects)) if y is not None]
+            pts = [(x, y) for x, y in zip(epochs, (log10(e.layers[i].get(key)) for e in self.inspects)) if y is not None]
             if pts:
                 ys = [p[1] for p in pts]
                 lo, hi = min(lo, *ys), max(hi, *ys)
-                plt.plot([p[0] for p in pts], ys, color=_rgb(layer_colour(i, n)), marker="braille")
+                plt.plot([p[0] for p in pts], ys, color=rgb(layer_colour(i, n)), marker="braille")
         decade_ticks(plt, lo, hi)
         plt.xticks(epoch_ticks(epochs))
         plot.refresh()
@@ -145,7 +136,7 @@ class InsideScreen(Screen):
         table.clear()
         for lay in e.layers:
             table.add_row(lay["name"] + (" (output)" if lay["output"] else ""), lay["activation"], str(lay["units"]),
-                          _g(lay["grad_norm"]), _g(lay["update_ratio"]), _pct(lay["dead"]), _pct(lay["saturated"]),
+                          _g(lay["grad_norm"]), _g(lay["update_ratio"]), percent(lay["dead"]), percent(lay["saturated"]),
                           f"{lay['distinct_units']}/{lay['units']}", _g(lay["act_mean"]), _g(lay["act_std"]))
         if row is not None and 0 <= row < len(e.layers):
             table.move_cursor(row=row, animate=False)

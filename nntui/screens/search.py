@@ -13,14 +13,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 import engine
+from engine.search_report import fmt_param
 
-from .train import epoch_ticks
+from ..messages import SearchProgress
+from ..widgets.axes import epoch_ticks
 
 #: a starter space for an experiment without one: the learning rate and the first layer's width
 STARTER = {"trials": 12, "sampler": "tpe", "pruner": "hyperband", "monitor": "val_loss", "space": {
@@ -28,15 +29,6 @@ STARTER = {"trials": 12, "sampler": "tpe", "pruner": "hyperband", "monitor": "va
     "model.layers[0].units": {"int": [16, 256], "step": 16}}}
 TRIAL_COLOURS = ((95, 175, 255), (255, 175, 95), (120, 200, 140), (200, 130, 220), (230, 210, 100),
                  (100, 200, 210), (240, 120, 120), (170, 170, 170))
-
-
-class SearchProgress(Message):
-    """From the search worker: an epoch of a running trial, or the leaderboard after a trial."""
-
-    def __init__(self, trial: int | None = None, epoch: int | None = None, value: float | None = None,
-                 rows: list | None = None, done: str | None = None) -> None:
-        super().__init__()
-        self.trial, self.epoch, self.value, self.rows, self.done = trial, epoch, value, rows, done
 
 
 class SearchScreen(Screen):
@@ -183,7 +175,7 @@ class SearchScreen(Screen):
         for r in self.rows:
             v = r.get("value")
             table.add_row(str(r["trial"]), r["state"], "-" if v is None else f"{v:.4f}", str(r.get("epochs", "")),
-                          *[_fmt(r["params"].get(p)) for p in paths], key=str(r["trial"]))
+                          *[fmt_param(r["params"].get(p)) for p in paths], key=str(r["trial"]))
         if row is not None and 0 <= row < len(self.rows):
             table.move_cursor(row=row, animate=False)
         plot = self.query_one("#curves", PlotextPlot)
@@ -218,8 +210,3 @@ class SearchScreen(Screen):
         self.app.pop_screen()
         self.app.load_experiment(exp, None)
 
-
-def _fmt(v) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -4,7 +4,6 @@ most, and only when something changed), downsampled to their width."""
 
 from __future__ import annotations
 
-import math
 import sys
 import textwrap
 import time
@@ -28,7 +27,7 @@ from engine.events import DownloadProgress
 
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..widgets.boundary import BoundaryMap, PlaneGrid
-from ..widgets.logaxis import decade_ticks
+from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 from ..widgets.samples import SampleStrip, misclassified
 
 REDRAW_SECONDS = 0.5
@@ -42,12 +41,6 @@ TRAINING_SWITCH_INTERVAL = 0.001
 def clock() -> float:
     """The dashboard's clock for elapsed and ETA (a test freezes it for its snapshots)."""
     return time.monotonic()
-
-
-def _rgb(colour: str, fallback: tuple) -> tuple:
-    if isinstance(colour, str) and colour.startswith("#") and len(colour) == 7:
-        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return fallback
 
 
 def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
@@ -341,8 +334,8 @@ class TrainScreen(Screen):
             return
         epochs_too, self.dirty_epochs, self.dirty_batches = self.dirty_epochs, False, False
         series = getattr(self.app, "series", {}).get(self.app.theme, {})
-        train_c = _rgb(series.get("train", ""), (95, 175, 255))
-        val_c = _rgb(series.get("validation", ""), (255, 175, 95))
+        train_c = rgb(series.get("train", ""), (95, 175, 255))
+        val_c = rgb(series.get("validation", ""), (255, 175, 95))
         h = self.state.history
         epochs = [r["epoch"] for r in h]
         self._draw_batches(h, train_c)
@@ -386,8 +379,7 @@ class TrainScreen(Screen):
         plt = plot.plt
         plt.clear_figure()   # ticks too: the log axis labels its own
         plt.title(title + ("  (log)" if log else "") + ("  [l] log scale" if markers else ""))
-        ty = (lambda v: None if v is None or not math.isfinite(v) or v <= 0 else math.log10(v)) if log else (
-            lambda v: v)   # log10 on a linear axis (plotext's log scale re-logs its data on every build)
+        ty = log10 if log else (lambda v: v)   # log10 on a linear axis (see widgets/axes.py)
         shown = []
         pts = [(x, ty(y)) for x, y in zip(epochs, train) if y is not None and ty(y) is not None]
         if pts:
@@ -490,13 +482,6 @@ class TrainScreen(Screen):
 
     def on_unmount(self) -> None:
         self.control.stop()
-
-
-def epoch_ticks(epochs: list[int]) -> list[int]:
-    """About eight whole-epoch ticks, the last epoch always among them (plotext frames the plot
-    at the outermost tick)."""
-    ticks = epochs[:: max(1, math.ceil(len(epochs) / 8))]
-    return ticks if ticks[-1] == epochs[-1] else ticks + [epochs[-1]]
 
 
 def _clock(seconds: float) -> str:
