@@ -1,32 +1,78 @@
-"""Atomic file writes: a temporary file beside the target, then a rename, so a crash never leaves half a file."""
+"""Atomic file writes: a temporary file beside the target, then a rename, so a crash never leaves
+half a file. A failed write (a full disk, a read-only folder) raises WriteError naming the file;
+the file that was there before is left as it was."""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
+import threading
 from pathlib import Path
-from typing import Callable, IO
+from typing import IO, Callable
+
+from .errors import WriteError
+
+_umask_lock = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so under a lock)."""
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file: 0666 less the umask."""
+    return 0o666 & ~_umask()
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(fileobj)`` on a temporary file in the target's folder and rename it over ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(path, exc) from None
+    try:
+        try:
+            os.fchmod(fd, file_mode())     # mkstemp makes 0600; the user's files follow the umask
+        except (AttributeError, OSError):  # no fchmod (Windows) or a file system without modes
+            pass
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(path, exc) from None
         raise
     return path
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    err = getattr(exc, "errno", None) or getattr(getattr(exc, "cause", None), "errno", None)
+    return err in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def folder_name(name: str, fallback: str = "run") -> str:
+    """``name`` as one safe folder name: letters, digits, '.', '_' and '-' only (path separators,
+    '..', spaces and control characters become '-'), no leading dot, at most 100 characters."""
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name)
+    safe = re.sub(r"\.{2,}", "-", safe)
+    safe = re.sub(r"-{2,}", "-", safe).strip("-.")[:100].strip("-.")
+    return safe or fallback

@@ -24,3 +24,17 @@ class DataError(ValueError):
 
 class BackendUnavailable(RuntimeError):
     """A backend was asked for where it cannot run (the message says why and what to do)."""
+
+
+class WriteError(OSError):
+    """A file could not be written (full disk, no permission): the message names the file."""
+
+    def __init__(self, path, cause: OSError):
+        self.path = str(path)
+        self.cause = cause
+        reason = cause.strerror or str(cause) or cause.__class__.__name__
+        super().__init__(cause.errno, f"cannot write {self.path}: {reason}")
+        self.filename = self.path
+
+    def __str__(self) -> str:
+        return self.strerror

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import write_text_atomic
+from .errors import WriteError
 from .events import HISTORY_FIELDS, Event, _jsonable
 from .inside_report import inside_files, inside_markdown
 from .model import save_model, summary_text
@@ -18,64 +22,196 @@ from .report import TRAIN, VALIDATION, markdown_report, svg_chart
 
 
 class RunFolderError(OSError):
-    """The run folder cannot be written (the message names it)."""
+    """The run folder cannot be used or written (the message names it and says what to do)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+LOCK_NAME = ".lock"   # holds the writing process's id while a run writes the folder
+
+
+class FolderLock:
+    """An OS lock on ``folder/.lock`` (flock) while a run writes the folder. The OS drops it when
+    the process ends, so a crashed run never blocks the folder; a clean end removes the file."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / LOCK_NAME
+        self._fh = None
+
+    def acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:      # no flock (Windows): nothing to hold
+            return
+        while True:
+            fh = open(self.path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                holder = fh.read().strip() or "unknown"
+                fh.close()
+                raise RunFolderError(f"{self.path.parent}: another run is writing this folder (process {holder}); "
+                                     "wait for it to end or choose another folder") from None
+            try:   # the holder before us may have removed the file as we opened it: lock the one there
+                if os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            fh.close()
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None and not self._fh.closed:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self._fh.close()     # closing drops the flock
+
+
+def folder_contents(folder: Path) -> list[Path]:
+    """What a folder holds, the lock file apart."""
+    return [p for p in folder.iterdir() if p.name != LOCK_NAME] if folder.is_dir() else []
+
+
+def prepare_folder(folder: str | Path, overwrite: bool = False) -> FolderLock:
+    """Make ``folder`` ready for a new run and lock it. A folder that holds anything is refused
+    unless ``overwrite`` (then its content is removed first, never mixed with the new run's)."""
+    folder = Path(folder)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise RunFolderError(f"{folder}: is a file, not a folder; choose another --report folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FolderLock(folder)
+        lock.acquire()
+    except RunFolderError:
+        raise
+    except OSError as exc:
+        raise RunFolderError(f"{folder}: cannot write the run folder: {exc.strerror or exc}") from None
+    content = folder_contents(folder)
+    if content and not overwrite:
+        lock.release()
+        names = ", ".join(sorted(p.name for p in content)[:4]) + (", ..." if len(content) > 4 else "")
+        raise RunFolderError(f"{folder}: the folder exists and is not empty ({names}); choose another "
+                             "folder, or pass --overwrite to replace its content")
+    try:
+        for p in content:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+    except OSError as exc:
+        lock.release()
+        raise RunFolderError(f"{folder}: cannot remove the old content: {exc.strerror or exc}") from None
+    return lock
 
 
 class RunRecorder:
-    """A sink for the trainer's events that keeps the run folder complete at every moment."""
+    """A sink for the trainer's events that keeps the run folder complete at every moment.
 
-    def __init__(self, folder: str | Path, exp, data, model):
+    The folder is locked for the run; a folder that already holds files is refused unless
+    ``overwrite``. A write that fails (a full disk) does not stop training: appending stops, and
+    :meth:`finish` says which file failed and keeps the model wherever it can be written."""
+
+    def __init__(self, folder: str | Path, exp, data, model, overwrite: bool = False):
         self.folder = Path(folder)
         self.exp, self.data, self.model = exp, data, model
+        self._lock = prepare_folder(self.folder, overwrite)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.folder / "experiment.toml", exp.to_toml_string())
             self._history = open(self.folder / "history.csv", "w", newline="", encoding="utf-8")
             self._events = open(self.folder / "events.jsonl", "w", encoding="utf-8")
+            self._csv = csv.writer(self._history)
+            self._csv.writerow(HISTORY_FIELDS)
+            self._history.flush()
         except OSError as exc:
+            self._lock.release()
             raise RunFolderError(f"{self.folder}: cannot write the run folder: {exc.strerror or exc}") from None
-        self._csv = csv.writer(self._history)
-        self._csv.writerow(HISTORY_FIELDS)
-        self._history.flush()
         self.history: list[dict] = []
         self.events: list[dict] = []      # every event but batch progress, for the report
-        self.finished = False
+        self.write_error: str | None = None   # the first failed write, if any
+        self.model_saved_to: Path | None = None
+
+    def _append(self, fh, name: str, write) -> None:
+        """Append to history.csv or events.jsonl; after a failure (full disk) stop appending: the
+        lines written so far stay whole, and training goes on."""
+        if self.write_error is not None:
+            return
+        try:
+            write()
+            fh.flush()
+        except OSError as exc:
+            self.write_error = f"cannot write {self.folder / name}: {exc.strerror or exc}"
 
     def __call__(self, event: Event) -> None:
         record = event.to_dict()
-        self._events.write(json.dumps(record) + "\n")
+        line = json.dumps(record) + "\n"
         if event.kind == "batch":
+            if self.write_error is None:
+                try:
+                    self._events.write(line)
+                except OSError as exc:
+                    self.write_error = f"cannot write {self.folder / 'events.jsonl'}: {exc.strerror or exc}"
             return
         self.events.append(record)
         if event.kind == "epoch_end":
             row = event.history_row()
             self.history.append(row)
-            self._csv.writerow(["" if row[k] is None else row[k] for k in HISTORY_FIELDS])
-            self._history.flush()
-        self._events.flush()
+            self._append(self._history, "history.csv",
+                         lambda: self._csv.writerow(["" if row[k] is None else row[k] for k in HISTORY_FIELDS]))
+        self._append(self._events, "events.jsonl", lambda: self._events.write(line))
 
     def note(self, kind: str, **fields) -> None:
         """Record an event of the front end's own (e.g. ``interrupted``)."""
         record = {"event": kind, **_jsonable(fields)}
         self.events.append(record)
-        self._events.write(json.dumps(record) + "\n")
-        self._events.flush()
+        self._append(self._events, "events.jsonl", lambda: self._events.write(json.dumps(record) + "\n"))
 
     def finish(self, metrics: dict, interrupted: bool = False, evaluate: bool = True) -> dict:
-        """Write metrics.json, model.npz, report.md and the curves; returns the metrics written."""
+        """Write model.npz, metrics.json, report.md and the curves; returns the metrics written.
+        Every file is tried; if any failed, RunFolderError names them (and where the model went)."""
         metrics = dict(metrics)
         metrics.setdefault("epochs_run", len(self.history))
         metrics["interrupted"] = interrupted
         if evaluate and self.data.task == "classification" and len(self.data.x_test):
             metrics.update(self._confusion())
         metrics = _jsonable(metrics)
-        write_text_atomic(self.folder / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-        save_model(self.model, self.folder / "model.npz", scaler=self.data.scaler,
-                   meta={"class_names": self.data.class_names, "task": self.data.task})
-        self._write_report(metrics)
+        failures = [self.write_error] if self.write_error else []
+        self._save_model(failures)
+        for write in (lambda: write_text_atomic(self.folder / "metrics.json", json.dumps(metrics, indent=2) + "\n"),
+                      lambda: self._write_report(metrics)):
+            try:
+                write()
+            except OSError as exc:
+                failures.append(str(exc))
         self.close()
-        self.finished = True
+        if self.write_error and self.write_error not in failures:
+            failures.append(self.write_error)
+        if failures:
+            where = ("the model was kept in " + str(self.model_saved_to) if self.model_saved_to
+                     else "the model could not be saved anywhere")
+            raise RunFolderError("; ".join(failures) + f" ({where}; what was written before stays readable)")
         return metrics
+
+    def _save_model(self, failures: list[str]) -> None:
+        """model.npz in the run folder, else in the temporary folder or the home folder."""
+        meta = {"class_names": self.data.class_names, "task": self.data.task}
+        stem = self.folder.resolve().name or "run"
+        for target in (self.folder / "model.npz", Path(tempfile.gettempdir()) / f"nntui-{stem}-model.npz",
+                       Path.home() / f"nntui-{stem}-model.npz"):
+            try:
+                save_model(self.model, target, scaler=self.data.scaler, meta=meta)
+                self.model_saved_to = target
+                return
+            except OSError as exc:
+                if target.parent == self.folder:
+                    failures.append(str(exc))
 
     def _confusion(self) -> dict:
         return confusion_report(self.model, self.data)
@@ -105,7 +241,11 @@ class RunRecorder:
     def close(self) -> None:
         for fh in (self._history, self._events):
             if not fh.closed:
-                fh.close()
+                try:
+                    fh.close()
+                except OSError as exc:     # the last buffered lines did not fit on the disk
+                    self.write_error = self.write_error or f"cannot write {fh.name}: {exc.strerror or exc}"
+        self._lock.release()
 
 
 def confusion_report(model, data) -> dict:
@@ -121,10 +261,31 @@ def confusion_report(model, data) -> dict:
 
 
 def read_history(folder: Path) -> list[dict]:
-    """history.csv as dicts of numbers (None where empty)."""
-    with open(Path(folder) / "history.csv", newline="", encoding="utf-8") as fh:
-        rows = []
-        for r in csv.DictReader(fh):
-            rows.append({k: (None if v == "" else int(v) if k == "epoch" else float(v)) for k, v in r.items()})
-        return rows
-
+    """history.csv as dicts of numbers (None where empty). A file that is not a history (no header,
+    binary, a bad number) is a RunFolderError naming the file and line; a last line cut off
+    mid-write (a run killed as it wrote) is left out."""
+    path = Path(folder) / "history.csv"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunFolderError(f"{path}: not UTF-8 text (byte {exc.start}): not a run's history") from None
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    lines = text.splitlines()
+    if not lines or [c.strip() for c in lines[0].split(",")] != list(HISTORY_FIELDS):
+        raise RunFolderError(f"{path}: line 1 must be the header {','.join(HISTORY_FIELDS)}")
+    rows = []
+    for n, values in enumerate(csv.reader(lines[1:]), 2):
+        if not values:
+            continue
+        try:
+            if len(values) != len(HISTORY_FIELDS):
+                raise ValueError
+            rows.append({k: (None if v == "" else int(v) if k == "epoch" else float(v))
+                         for k, v in zip(HISTORY_FIELDS, values)})
+        except ValueError:
+            if n == len(lines) and not text.endswith("\n"):   # the last line, cut off as it was written
+                break
+            raise RunFolderError(f"{path}: line {n} is not a history row ({len(HISTORY_FIELDS)} numbers: "
+                                 f"{','.join(HISTORY_FIELDS)})") from None
+    return rows

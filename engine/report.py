@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from .text import md_cell, printable
+
 TRAIN, VALIDATION = "#3a8fd9", "#e8891c"      # the theme's train / validation hues, darkened for white pages
 MARK_BEST, MARK_STOP = "^", "x"
 
@@ -101,14 +103,14 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
                     metrics: dict, inside: list[str] = ()) -> str:
     """The human report of a run; ``inside``: the inspected statistics' section (inside_report),
     placed after the curves."""
-    title = exp.name or "run"
+    title = printable(exp.name or "run")
     lines = [f"# {title}", ""]
     if exp.description:
-        lines += [exp.description.strip(), ""]
+        lines += [printable(exp.description.strip(), keep_newlines=True), ""]
     status = metrics.get("reason", "completed")
     if metrics.get("interrupted"):
         status += " (interrupted)"
-    lines += ["| | |", "|---|---|", f"| data | {data_line} |",
+    lines += ["| | |", "|---|---|", f"| data | {md_cell(data_line)} |",
               f"| backend | {metrics.get('backend')} on {metrics.get('device')} |",
               f"| epochs | {metrics.get('epochs_run')} of {exp.train.epochs} ({status}) |",
               f"| time | {fmt_value(metrics.get('seconds'), '.1f')} s, {fmt_value(metrics.get('samples_per_second'), ',.0f')} samples/s |",
@@ -140,6 +142,7 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
     lines.append("")
     cm, names = metrics.get("confusion_matrix"), metrics.get("class_names")
     if cm and names:
+        names = [md_cell(n) for n in names]
         lines += ["## Confusion matrix (test set)", "", "Rows: true class; columns: predicted.", "",
                   "| true \\ predicted | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
         lines += [f"| {names[i]} | " + " | ".join(f"**{v}**" if i == j else str(v) for j, v in enumerate(row)) + " |"

@@ -69,10 +69,60 @@ def _storage(optuna, url: str, kwargs: dict, attempts: int = 5):
             time.sleep(0.5 + attempt)
 
 
-def open_study(exp: Experiment, storage: str, study_name: str, seed_offset: int = 0):
-    """Create or load the study (direction, sampler and pruner from ``exp.search``)."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(storage: str) -> None:
+    """A study file that exists but cannot be a study (empty, truncated, another kind of file) is
+    refused: Optuna would start a new study in it and the search would run over its trials again."""
+    if not storage.startswith("sqlite:///"):
+        return
+    path = Path(storage[len("sqlite:///"):])
+    if not path.exists():
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise SpecError("", f"cannot read the study: {exc.strerror or exc}", str(path)) from None
+    if head != SQLITE_HEADER:
+        what = "is empty (0 bytes)" if path.stat().st_size == 0 else "is not a SQLite database"
+        raise SpecError("", f"the search's study {what}, so its trials cannot be read; refusing to start a new "
+                            "study over them. Move the file away (and the trials/ folder) to start again",
+                        str(path))
+
+
+def check_trials_folder(study, report: str | Path) -> None:
+    """Trial folders with no study that knows them (study.db deleted or replaced) are refused:
+    a new study would number its trials from 0 again, over them."""
+    trials = Path(report) / "trials"
+    if trials.is_dir() and any(trials.iterdir()) and not study.get_trials(deepcopy=False):
+        raise SpecError("", f"{trials} holds trial folders, but the study {study.study_name!r} has no trials: "
+                            "it is not the study they came from. Use the study they belong to (--storage, "
+                            "--study), or another --report folder", str(report))
+
+
+def trial_seed(seed: int, number: int) -> int:
+    """The sampler's seed for one trial: the experiment's seed and the trial's number, so that
+    workers (and a resumed search) never draw the same values, and a search stays reproducible."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, number, 0x5EA2C4]).generate_state(1)[0])
+
+
+def make_sampler(optuna, spec, seed: int):
+    return {"random": lambda: optuna.samplers.RandomSampler(seed=seed),
+            "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+            "grid": lambda: optuna.samplers.GridSampler(spec.grid(), seed=seed)}[spec.sampler]()
+
+
+def open_study(exp: Experiment, storage: str, study_name: str, seed_offset: int = 0,
+               report: str | Path | None = None):
+    """Create or load the study (direction, sampler and pruner from ``exp.search``); with
+    ``report``, trial folders that the study does not know are refused."""
     optuna = optuna_module()
     spec = exp.search
+    _check_sqlite_file(storage)
     kwargs = {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": GRACE_SECONDS,
               "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)}
     if storage.startswith("sqlite"):
@@ -84,10 +134,7 @@ def open_study(exp: Experiment, storage: str, study_name: str, seed_offset: int 
                                 "for PostgreSQL: pip install 'psycopg[binary]' and write postgresql+psycopg://...") from None
     except Exception as exc:  # noqa: BLE001  (SQLAlchemy's many connection errors)
         raise SpecError("--storage", f"cannot open {storage!r}: {exc.__class__.__name__}: {exc}") from None
-    seed = exp.seed * 1000 + seed_offset
-    sampler = {"random": lambda: optuna.samplers.RandomSampler(seed=seed),
-               "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
-               "grid": lambda: optuna.samplers.GridSampler(spec.grid(), seed=seed)}[spec.sampler]()
+    sampler = make_sampler(optuna, spec, trial_seed(exp.seed, 1 << 31 | seed_offset))   # reseeded per trial
     epochs = exp.train.epochs
     pruner = {"none": lambda: optuna.pruners.NopPruner(),
               "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=3),
@@ -98,6 +145,8 @@ def open_study(exp: Experiment, storage: str, study_name: str, seed_offset: int 
     if study.direction.name.lower() != spec.direction:
         raise SpecError("--study", f"the study {study_name!r} in {storage} is a {study.direction.name.lower()} study; "
                                    f"search.monitor {spec.monitor} needs {spec.direction}: use another --study name")
+    if report is not None:
+        check_trials_folder(study, report)
     return study
 
 
@@ -190,6 +239,12 @@ class Worker:
             trial.set_user_attr("surplus", True)
             self._outcome = TrialOutcome(trial.number, "surplus", None, 0, "")
             raise _Ended("surplus")
+        # The values are drawn when the trial suggests them, below: from a sampler seeded by this
+        # trial's number, not by the process, so two workers never draw alike.
+        # (The grid sampler gives trial n the grid's n-th point already.)
+        if self.exp.search.sampler != "grid":
+            self.study.sampler = make_sampler(optuna_module(), self.exp.search,
+                                              trial_seed(self.exp.seed, trial.number))
         outcome = self._run_trial(trial)
         self._outcome = outcome
         if outcome.state == "complete":
@@ -220,7 +275,11 @@ class Worker:
         data = self._dataset(texp)
         texp.check_data(data.n_classes, data.task)
         model = build_model(texp, data.n_features)
-        recorder = RunRecorder(folder, texp, data, model)
+        try:
+            recorder = RunRecorder(folder, texp, data, model)
+        except OSError as exc:     # RunFolderError: the trial's folder is taken or cannot be written
+            trial.set_user_attr("error", str(exc))
+            return TrialOutcome(trial.number, "failed", None, 0, relative)
         control = TrainingControl()
         pruned: list[int] = []
         values: list[float] = []
@@ -251,7 +310,10 @@ class Worker:
         interrupted = outer.stop_requested and not pruned
         if pruned:
             metrics["reason"] = "pruned"
-        recorder.finish(metrics, interrupted=interrupted)
+        try:
+            recorder.finish(metrics, interrupted=interrupted)
+        except OSError as exc:       # a full disk: the trial's value stands, its folder says what failed
+            trial.set_user_attr("error", str(exc))
         trial.set_user_attr("epochs", epochs)
         trial.set_user_attr("seconds", metrics["seconds"])
         trial.set_user_attr("test_loss", metrics.get("test_loss"))

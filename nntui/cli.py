@@ -8,16 +8,21 @@ from pathlib import Path
 
 from engine.events import DownloadProgress
 
-from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, PlainDisplay, RichDisplay, train_command
+from . import __version__
+from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PlainDisplay, RichDisplay, train_command
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nntui", description="Build, train and understand MLPs in the terminal.")
+    p.add_argument("--version", action="version", version=f"nntui {__version__}")
     sub = p.add_subparsers(dest="command")
     t = sub.add_parser("train", help="train an experiment headless and save the run folder")
     t.add_argument("experiment", nargs="?", help="experiment TOML file")
     t.add_argument("--preset", help="a built-in experiment instead of a file (see: nntui presets)")
-    t.add_argument("--report", metavar="DIR", help="the run folder (default: runs/<timestamp>-<name>)")
+    t.add_argument("--report", metavar="DIR", help="the run folder (default: runs/<timestamp>-<name>); "
+                                                   "an existing folder must be empty")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the content of an existing --report folder (removed first, never mixed)")
     t.add_argument("--backend", choices=["auto", "numpy", "mlx"])
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int)
@@ -112,12 +117,25 @@ def _tui(path: str | None) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def _unknown(word: str) -> int:
+    import difflib
+
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.5)
+    hint = f"; did you mean 'nntui {close[0]}'?" if close else ""
+    print(f"nntui: unknown command {word!r}{hint} Commands: {', '.join(COMMANDS)}; or an experiment file "
+          "(NAME.toml) to open in the app. See: nntui --help", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _dispatch(argv: list[str]) -> int:
     if not argv:
         return _tui(None)
-    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        return _tui(argv[0])
+    first = argv[0]
+    if first not in COMMANDS and not first.startswith("-"):
+        # An experiment file to open: one that exists, or a new NAME.toml. Anything else is a typo.
+        if first.endswith(".toml") or Path(first).is_file():
+            return _tui(first)
+        return _unknown(first)
     args = _parser().parse_args(argv)
     if args.command == "train":
         return train_command(args)
@@ -134,6 +152,39 @@ def main(argv: list[str] | None = None) -> int:
 
         return show(args.folders)
     return _tui(None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; whatever happens, a message and an exit code, never a traceback
+    (NNTUI_DEBUG=1 shows one for an unexpected error)."""
+    import os
+
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:
+        # `nntui presets | head -1`: the reader went away. Nothing more to say to it.
+        from .headless import silence_stdout
+
+        silence_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("\nnntui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except RecursionError:
+        print("nntui: the input is nested too deeply to read", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("nntui: out of memory (the data or the model is too large for this machine)", file=sys.stderr)
+        return EXIT_FAILED
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001  the last line of defence: a message, not a traceback
+        if os.environ.get("NNTUI_DEBUG"):
+            raise
+        print(f"nntui: unexpected error: {exc.__class__.__name__}: {exc} (this is a bug in nntui; "
+              "NNTUI_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

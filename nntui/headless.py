@@ -1,7 +1,7 @@
 """`nntui train`: a headless run for scripts, SSH and CI. Progress goes to the terminal (Rich
 bars), to plain lines (not a terminal) or to JSON lines (--json); the run folder is written as
 the run goes. Ctrl+C or SIGTERM stops after the current batch and saves everything (recorded
-as interrupted); a second Ctrl+C quits at once, leaving the folder valid."""
+as interrupted), and so does SIGHUP, when an SSH connection drops; a second Ctrl+C quits at once, leaving the folder valid."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 import engine
+from engine.atomic import folder_name
 from engine.recorder import RunFolderError, RunRecorder
 from engine.report import fmt_value
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: Ctrl+C, SIGTERM and SIGHUP (an SSH connection that drops) all stop after the batch and save.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def epoch_line(e) -> str:
@@ -169,7 +172,7 @@ def compact_epoch_line(e) -> str:
 
 def default_folder(exp) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / (f"{stamp}-{exp.name}" if exp.name else stamp)
+    base = Path("runs") / (f"{stamp}-{folder_name(exp.name)}" if exp.name else stamp)
     folder, n = base, 2
     while folder.exists():
         folder, n = Path(f"{base}-{n}"), n + 1
@@ -200,7 +203,7 @@ def train_command(args) -> int:
         return EXIT_BAD_INPUT
     folder = Path(args.report) if args.report else default_folder(exp)
     try:
-        recorder = RunRecorder(folder, exp, data, model)
+        recorder = RunRecorder(folder, exp, data, model, overwrite=getattr(args, "overwrite", False))
     except RunFolderError as exc:
         display.close()
         err(exc)
@@ -214,15 +217,24 @@ def train_command(args) -> int:
         if len(interrupts) > 1:
             raise KeyboardInterrupt
         recorder.note("interrupted", signal=signal.Signals(signum).name)
-        print(f"\n{signal.Signals(signum).name}: stopping after this batch and saving the run "
-              "(Ctrl+C again to quit at once)", file=sys.stderr, flush=True)
         control.stop()
+        try:   # after SIGHUP the terminal may be gone
+            print(f"\n{signal.Signals(signum).name}: stopping after this batch and saving the run "
+                  "(Ctrl+C again to quit at once)", file=sys.stderr, flush=True)
+        except OSError:
+            pass
+
+    shown = [display]
 
     def sink(e):
         recorder(e)
-        display(e)
+        try:
+            shown[0](e)
+        except BrokenPipeError:   # `nntui train ... | head -1`: the reader left; the run goes on, saved
+            silence_stdout()
+            shown[0] = lambda e: None
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
     try:
         try:
             result = engine.train(exp, on_event=sink, data=data, model=model, control=control)
@@ -242,6 +254,9 @@ def train_command(args) -> int:
         except KeyboardInterrupt:
             err(f"interrupted while saving; the files in {folder} are complete as far as they go")
             return EXIT_INTERRUPTED
+        except RunFolderError as exc:
+            err(f"the run trained but was not saved in full: {exc}")
+            return EXIT_FAILED
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
@@ -252,6 +267,17 @@ def train_command(args) -> int:
     return EXIT_DIVERGED if result.reason == "diverged" else EXIT_OK
 
 
+def silence_stdout() -> None:
+    """Point stdout at the null device, after its reader went away (a closed pipe)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _quick_save(recorder: RunRecorder, reason: str, **extra) -> None:
     """The run folder after a hard stop: what is known, no test evaluation."""
     try:
@@ -260,3 +286,5 @@ def _quick_save(recorder: RunRecorder, reason: str, **extra) -> None:
                         interrupted=reason == "interrupted", evaluate=False)
     except KeyboardInterrupt:
         pass
+    except RunFolderError as exc:
+        print(f"nntui: {exc}", file=sys.stderr)

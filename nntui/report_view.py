@@ -4,39 +4,83 @@ the curves as terminal plots), or several runs side by side."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import plotext as plt
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import engine
-from engine.recorder import read_history
+from engine.recorder import RunFolderError, read_history
+from engine.text import printable
 from engine.report import fmt_value, story
 
 TRAIN, VALIDATION = "blue+", "orange+"
 PALETTE = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+")
 
 
+def safe(text) -> str:
+    """Text from a run's files for the console: no markup, no control characters."""
+    return escape(printable(text))
+
+
 class RunFiles:
+    """A saved run's files, read and checked; anything unreadable is a RunFolderError naming the file."""
+
     def __init__(self, folder: Path):
         self.folder = folder
+        if not folder.is_dir():
+            raise RunFolderError(f"{folder}: not a folder (nntui report takes run folders)")
         for name in ("metrics.json", "history.csv", "experiment.toml"):
             if not (folder / name).is_file():
-                raise FileNotFoundError(f"{folder}: not a run folder (no {name})")
-        self.metrics = json.loads((folder / "metrics.json").read_text())
+                raise RunFolderError(f"{folder}: not a run folder (no {name})")
+        self.metrics = _json_file(folder / "metrics.json")
+        if not isinstance(self.metrics, dict):
+            raise RunFolderError(f"{folder / 'metrics.json'}: expected a JSON object of metrics, "
+                                 f"got a {type(self.metrics).__name__}")
         self.history = read_history(folder)
         self.experiment = engine.Experiment.from_toml(folder / "experiment.toml")
         events = folder / "events.jsonl"
-        self.events = [json.loads(line) for line in events.read_text().splitlines() if line.strip()] if events.is_file() else []
+        self.events = []
+        if events.is_file():
+            for n, line in enumerate(_text(events).splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    if n == len(_text(events).splitlines()):   # a run cut off mid-line: its last line
+                        break
+                    raise RunFolderError(f"{events}: line {n} is not a JSON object") from None
+                if not isinstance(record, dict) or not isinstance(record.get("event"), str):
+                    raise RunFolderError(f"{events}: line {n} is not an event (a JSON object with \"event\")")
+                self.events.append(record)
 
     label_override: str | None = None
 
     @property
     def label(self) -> str:
         return self.label_override or self.experiment.name or self.folder.name
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunFolderError(f"{path}: not UTF-8 text (byte {exc.start}): is it a run folder's file?") from None
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _json_file(path: Path):
+    try:
+        return json.loads(_text(path))
+    except ValueError as exc:
+        raise RunFolderError(f"{path}: not valid JSON ({exc})") from None
 
 
 def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bool) -> str:
@@ -62,23 +106,29 @@ def show(folders: list[str]) -> int:
     console = Console(highlight=False)
     try:
         runs = [RunFiles(Path(f)) for f in folders]
-    except (FileNotFoundError, json.JSONDecodeError, engine.SpecError) as exc:
-        print(f"nntui: {exc}", file=sys.stderr)
+    except (RunFolderError, engine.SpecError) as exc:
+        print(f"nntui: {printable(exc)}", file=sys.stderr)
         return 2
     width = min(100, shutil.get_terminal_size((100, 30)).columns)
-    color = console.is_terminal
-    if len(runs) == 1:
-        _one(console, runs[0], width, color)
-    else:
-        _compare(console, runs, width, color)
+    color = console.is_terminal and not os.environ.get("NO_COLOR")
+    try:
+        if len(runs) == 1:
+            _one(console, runs[0], width, color)
+        else:
+            _compare(console, runs, width, color)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        # metrics.json or events.jsonl parsed, but holds values of the wrong kind (edited by hand)
+        print(f"nntui: {', '.join(str(r.folder) for r in runs)}: metrics.json or events.jsonl holds values nntui "
+              f"did not write ({exc.__class__.__name__}: {printable(exc)})", file=sys.stderr)
+        return 2
     return 0
 
 
 def _one(console, run: RunFiles, width: int, color: bool) -> None:
     exp, m = run.experiment, run.metrics
-    console.rule(f"[bold]{run.label}[/]  ({run.folder})")
+    console.rule(f"[bold]{safe(run.label)}[/]  ({safe(run.folder)})")
     if exp.description:
-        console.print(exp.description.strip())
+        console.print(safe(exp.description.strip()))
     status = m.get("reason", "?") + (" (interrupted)" if m.get("interrupted") else "")
     console.print(f"{exp.data.name}, backend {m.get('backend')} on {m.get('device')}: {m.get('epochs_run')} of "
                   f"{exp.train.epochs} epochs, {status}, {fmt_value(m.get('seconds'), '.1f')} s")
@@ -96,9 +146,10 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
                       fmt_value(r["val_accuracy"]), fmt_value(r["lr"], ".3g"), fmt_value(r["seconds"], ".2f"))
     console.print(table)
     for line in story(exp, run.events, m):
-        console.print(line)
+        console.print(safe(line))
     cm, names = m.get("confusion_matrix"), m.get("class_names")
     if cm and names:
+        names = [safe(n) for n in names]
         t = Table("true \\ predicted", *[n[:9] for n in names], "accuracy", title="Confusion matrix (test set)")
         for i, row in enumerate(cm):
             acc = m["per_class_accuracy"][i]
@@ -114,7 +165,7 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
                   title="Runs side by side")
     for r in runs:
         m = r.metrics
-        table.add_row(r.label, r.experiment.data.name, str(m.get("epochs_run")), fmt_value(m.get("test_loss")),
+        table.add_row(safe(r.label), r.experiment.data.name, str(m.get("epochs_run")), fmt_value(m.get("test_loss")),
                       fmt_value(m.get("test_accuracy")), str(m.get("best_epoch") or "-"), fmt_value(m.get("seconds"), ".1f"),
                       fmt_value(m.get("samples_per_second"), ",.0f"))
     console.print(table)

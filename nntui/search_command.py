@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import engine
+from engine.atomic import folder_name
 from engine.search_report import fmt_param
 
 from .headless import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
@@ -46,11 +47,11 @@ def search_command(args) -> int:
         if args.workers < 1:
             raise engine.SpecError("--workers", f"must be a positive integer, got {args.workers}")
         search.optuna_module()
-        report = Path(args.report or Path("searches") / (exp.name or Path(args.experiment).stem))
+        report = Path(args.report or Path("searches") / folder_name(exp.name or Path(args.experiment).stem, "search"))
         report.mkdir(parents=True, exist_ok=True)
         storage = args.storage or search.default_storage(report)
         study_name = args.study or exp.name or Path(args.experiment).stem
-        study = search.open_study(exp, storage, study_name)
+        study = search.open_study(exp, storage, study_name, report=report)
     except (engine.SpecError, search.SearchUnavailable) as exc:
         err(exc)
         return EXIT_BAD_INPUT

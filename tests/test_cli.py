@@ -13,9 +13,9 @@ def nntui(*args, cwd=ROOT):
                           timeout=300, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-def test_headless_run_on_digits():
+def test_headless_run_on_digits(tmp_path):
     r = nntui("train", "examples/digits.toml", "--epochs", "3", "--seed", "2", "--backend", "numpy", "--report",
-              str(ROOT / ".pytest_cache" / "cli-run"))
+              str(tmp_path / "cli-run"))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("backend numpy on cpu (asked for numpy)")

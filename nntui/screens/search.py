@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 import engine
+from engine.atomic import folder_name
 from engine.search_report import fmt_param
 
 from ..messages import SearchProgress
@@ -79,7 +80,7 @@ class SearchScreen(Screen):
         space = escape(", ".join(f"{d.path} {d.to_dict()}" for d in s.space))   # [0] is not markup
         status.update(f"[b]{s.trials} trials[/], sampler {s.sampler}, pruner {s.pruner}, objective {s.monitor} "
                       f"({s.direction}); space: {space}\n[b]t[/] starts (resumes) the search in "
-                      f"searches/{exp.name or 'experiment'}/, [b]s[/] stops it, enter opens a trial in the builder.")
+                      f"searches/{escape(folder_name(exp.name or 'experiment'))}/, [b]s[/] stops it, enter opens a trial in the builder.")
 
     def action_starter(self) -> None:
         draft = self.app.draft
@@ -106,7 +107,7 @@ class SearchScreen(Screen):
             self.notify(str(exc), title="Cannot search", severity="error", timeout=10)
             return
         self.exp = exp
-        self.report = Path("searches") / (exp.name or "experiment")
+        self.report = Path("searches") / folder_name(exp.name or "experiment")
         self.running = True
         self.worker_control = engine.TrainingControl()
         self.run_search(exp, self.report, self.worker_control)
@@ -119,7 +120,7 @@ class SearchScreen(Screen):
         try:
             report.mkdir(parents=True, exist_ok=True)
             exp.to_toml(report / "search.toml")
-            study = search.open_study(exp, search.default_storage(report), exp.name or "experiment")
+            study = search.open_study(exp, search.default_storage(report), exp.name or "experiment", report=report)
             post(SearchProgress(rows=search.trial_rows(study, exp)))
 
             def on_event(number, e):

@@ -9,6 +9,7 @@ import textwrap
 import time
 
 import numpy as np
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ from textual_plotext import PlotextPlot
 
 import engine
 from engine.recorder import RunFolderError, RunRecorder, confusion_report
+from engine.text import printable
 from ..headless import default_folder, epoch_line, event_line, inside_line
 
 from engine.events import DownloadProgress
@@ -295,6 +297,7 @@ class TrainScreen(Screen):
         names, cm, per = extra["class_names"], extra["confusion_matrix"], extra["per_class_accuracy"]
         table = self.query_one("#confusion", DataTable)
         table.clear(columns=True)
+        names = [escape(printable(n)) for n in names]      # labels from data are shown, never run as markup
         table.add_columns("true \\ predicted", *[n[:10] for n in names], "accuracy")
         for i, row in enumerate(cm):
             table.add_row(names[i], *[f"[b]{v}[/]" if i == j else str(v) for j, v in enumerate(row)],
@@ -477,7 +480,11 @@ class TrainScreen(Screen):
             return
         for e in self.state.events:
             recorder(e)
-        recorder.finish(r.metrics, interrupted=r.reason == "stopped")
+        try:
+            recorder.finish(r.metrics, interrupted=r.reason == "stopped")
+        except RunFolderError as exc:
+            self.notify(str(exc), title="Saved in part", severity="error", timeout=15)
+            return
         self.notify(f"Run saved to {folder}")
 
     def on_unmount(self) -> None:

@@ -8,6 +8,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from engine.text import printable
+
 
 def misclassified(model, data, count: int = 6) -> list[dict]:
     """The test samples the model got wrong with the most confidence (computed in the training
@@ -26,8 +28,8 @@ def misclassified(model, data, count: int = 6) -> list[dict]:
     for i in wrong:
         top = np.argsort(-probs[i])[:2]
         out.append({"image": data.x_test[i].reshape(data.image_shape) if data.image_shape else None,
-                    "true": names[int(data.y_test[i])],
-                    "top": [(names[int(k)], float(probs[i, k])) for k in top]})
+                    "true": printable(names[int(data.y_test[i])]),
+                    "top": [(printable(names[int(k)]), float(probs[i, k])) for k in top]})
     return out
 
 
