@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from .backends import model_class, resolve_backend
+from .memory import check_model_fits
 from .model import read_model_file, transfer_weights
+from .errors import SpecError
 from .spec import Experiment
 
 
@@ -16,6 +18,7 @@ def build_model(exp: Experiment, input_dim: int, backend: str | None = None, dty
     seeded by ``exp.seed`` and, if the spec says so, transferred from a saved model. ``options``
     go to the backend (mlx: ``compiled=False`` runs the step eagerly)."""
     choice = resolve_backend(backend or exp.backend)
+    check_model_fits(exp, input_dim, np.dtype(dtype).itemsize)
     model = model_class(choice.name)(exp, input_dim, dtype=dtype, **options)
     model.choice = choice
     if exp.model.transfer_from:
@@ -29,6 +32,9 @@ def load_model(path: str | Path, backend: str | None = "numpy", dtype=np.float32
     choice = resolve_backend(backend or exp.backend)
     model = model_class(choice.name)(exp, input_dim, dtype=dtype)
     model.choice = choice
-    model.set_weights(weights)
+    try:
+        model.set_weights(weights)
+    except (KeyError, ValueError, TypeError) as exc:   # weights that do not fit the stored experiment
+        raise SpecError("", f"the weights do not fit the model it describes: {exc}", str(path)) from None
     model.scaler = scaler
     return model

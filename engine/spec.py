@@ -637,6 +637,9 @@ class Experiment:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise SpecError("", f"not valid TOML: {exc}", source or "<string>") from None
+        except RecursionError:
+            raise SpecError("", "not a usable experiment: arrays or tables nested too deeply to read",
+                            source or "<string>") from None
         return cls.from_dict(raw, source=source)
 
     def to_dict(self) -> dict:

@@ -46,12 +46,17 @@ class NNTuiApp(App):
         for name, (theme, series) in themes.load_themes().items():
             self.register_theme(theme)
             self.series[name] = series
+        # NO_COLOR picks the ANSI palette for this session only: it is not the user's choice to remember
         wanted = "nntui-ansi" if os.environ.get("NO_COLOR") else themes.load_settings().get("theme", themes.DEFAULT)
+        self._starting = True
         self.theme = wanted if wanted in self.available_themes else themes.DEFAULT
+        self._starting = False
         self.push_screen(BuildScreen())
         self.refresh_title()
 
     def watch_theme(self, name: str) -> None:
+        if getattr(self, "_starting", True):   # the start-up choice (settings or NO_COLOR): nothing to save
+            return
         if self.is_running and name in self.series:
             themes.save_setting("theme", name)
 

@@ -173,6 +173,11 @@ async def test_theme_choice_is_remembered_and_no_color_picks_ansi(tmp_path, monk
     plain = make_app()
     async with plain.run_test(size=(120, 40)):
         assert plain.theme == "nntui-ansi"
+    assert themes.load_settings()["theme"] == "nntui-contrast", "NO_COLOR is for the session, not saved"
+    monkeypatch.delenv("NO_COLOR")
+    after = make_app()
+    async with after.run_test(size=(120, 40)):
+        assert after.theme == "nntui-contrast"
 
 
 @pytest.mark.asyncio

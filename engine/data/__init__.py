@@ -7,6 +7,7 @@ from importlib import resources
 
 import numpy as np
 
+from ..errors import DataError
 from .catalog import DataInfo, static_info
 from .download import fetch, is_cached
 from .idx import cache_root, load_idx
@@ -81,7 +82,12 @@ def scale_with(scaler: dict, x_raw) -> np.ndarray:
     x = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
     if not scaler or str(scaler["kind"]) == "none":
         return x
-    return ((x - scaler["offset"]) * scaler["scale"]).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ((x - scaler["offset"]) * scaler["scale"]).astype(np.float32)
+        if not np.isfinite(out).all():   # values near float32's limits: the difference needs float64
+            out = ((x.astype(np.float64) - scaler["offset"].astype(np.float64))
+                   * scaler["scale"].astype(np.float64)).astype(np.float32)
+    return out
 
 
 def split_stratified(y: np.ndarray, fraction: float, rng: np.random.Generator,
@@ -90,6 +96,8 @@ def split_stratified(y: np.ndarray, fraction: float, rng: np.random.Generator,
     n = len(y)
     if fraction <= 0:
         return np.arange(n), np.arange(0)
+    if n == 0:
+        return np.arange(0), np.arange(0)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
     held = []
     for idx in groups:
@@ -106,8 +114,8 @@ def _fit_scaler(kind: str, x: np.ndarray, per_feature: bool) -> dict:
         return {"kind": "none"}
     axis = 0 if per_feature else None
     if kind == "minmax":
-        lo, hi = x.min(axis=axis), x.max(axis=axis)
-        offset, span = lo, hi - lo
+        lo, hi = x.min(axis=axis).astype(np.float64), x.max(axis=axis).astype(np.float64)
+        offset, span = lo, hi - lo     # in float64: near float32's limits the span would overflow
     else:
         offset, span = x.mean(axis=axis, dtype=np.float64), x.std(axis=axis, dtype=np.float64)
     span = np.where(span > 0, span, 1.0)
@@ -144,24 +152,41 @@ def load_data(spec, *, subset: int | None = None, progress=None) -> Dataset:
     first n training rows (quick experiments and tests); ``progress(file, done, total)`` hears
     about a first-use download."""
     x_tr, y_tr, x_te, y_te, info = _raw(spec, progress)
-    x_tr = np.asarray(x_tr).reshape(len(x_tr), -1)
+    rows = len(x_tr)
+    x_tr = np.asarray(x_tr).reshape(rows, int(np.prod(np.shape(x_tr)[1:])))
+    features = x_tr.shape[1]
     classification = info.task == "classification"
     rng = np.random.default_rng([spec.seed, 11])
     if x_te is None:
         keep, test = split_stratified(y_tr, spec.test_split, rng, classification)
         x_te, y_te = x_tr[test], y_tr[test]
         x_tr, y_tr = x_tr[keep], y_tr[keep]
-    x_te = np.asarray(x_te).reshape(len(x_te), -1)
+        if spec.test_split > 0 and not len(test):
+            raise DataError(f"data.test_split: {spec.test_split:g} of {rows:,} rows holds out no test row"
+                            f"{' of any class' if classification else ''}; add rows, raise it, or set "
+                            "data.test_split = 0 (no test metrics)")
+    x_te = np.asarray(x_te).reshape(len(x_te), features)
     if subset is not None:
         x_tr, y_tr = x_tr[:subset], y_tr[:subset]
+    before = len(x_tr)
     keep, val = split_stratified(y_tr, spec.validation_split, rng, classification)
     x_val, y_val = x_tr[val], y_tr[val]
     x_tr, y_tr = x_tr[keep], y_tr[keep]
+    if not len(x_tr):
+        raise DataError(f"data.validation_split {spec.validation_split:g} and data.test_split {spec.test_split:g} "
+                        f"leave no training rows of the {rows:,}; lower them (each is a fraction below 1)")
+    if spec.validation_split > 0 and not len(x_val):
+        raise DataError(f"data.validation_split: {spec.validation_split:g} of {before:,} training rows holds out "
+                        "no validation row; add rows, raise it, or set data.validation_split = 0")
 
     scaler = _fit_scaler(spec.scale, x_tr, per_feature=info.image_shape is None)
     ds = Dataset(x_tr, y_tr, x_val, y_val, x_te, y_te, list(info.class_names), info.task,
                  spec.name, info.image_shape, scaler)
     ds.x_train, ds.x_val, ds.x_test = ds.scale(x_tr), ds.scale(x_val), ds.scale(x_te)
+    for part, a in (("training", ds.x_train), ("validation", ds.x_val), ("test", ds.x_test)):
+        if not np.isfinite(a).all():
+            raise DataError(f"data.scale {spec.scale}: the scaled {part} inputs overflow float32 "
+                            "(values near its limits); rescale the data before loading it")
     if info.task == "regression":
         ds.y_train, ds.y_val, ds.y_test = (np.asarray(a, dtype=np.float32) for a in (y_tr, y_val, y_te))
     return ds

@@ -11,12 +11,15 @@ import csv
 import gzip
 import io
 import math
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
+from ..memory import available_memory
 
 MAX_CLASSES = 1000
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -36,27 +39,41 @@ class Table:
     feature_names: list[str] | None = None
 
 
-def _count_lines(path: Path) -> int:
-    """An upper bound on the rows: newlines in the file (a cheap binary pass)."""
+def _count_lines(path: Path) -> tuple[int, int]:
+    """(an upper bound on the rows, the text's size in bytes), in a cheap binary pass: line ends
+    of any kind (\\n, \\r\\n and a lone \\r all count)."""
     opener = gzip.open if path.suffix == ".gz" else open
-    n = 1
+    n, size = 1, 0
     with opener(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
-            n += block.count(b"\n")
-    return n
+            n += block.count(b"\n") + block.count(b"\r")
+            size += len(block)
+    return n, size
 
 
 def _open_text(path: Path):
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    # utf-8-sig: a byte-order mark (Excel's CSV) is not part of the first column's name
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
 def _is_number(text: str) -> bool:
+    """A number as a data file writes one: Python's float() also takes '1_000', CSV does not."""
+    if "_" in text:
+        return False
     try:
         float(text)
         return True
     except ValueError:
         return False
+
+
+def check_fits(nbytes: int, what: str) -> None:
+    """DataError when ``nbytes`` is more than the memory available, saying both."""
+    free = available_memory()
+    if nbytes > free:
+        raise DataError(f"{what} needs {nbytes / 2**30:,.1f} GiB of memory; this machine has "
+                        f"{free / 2**30:,.1f} GiB available")
 
 
 def _bad_cell(path, rows, lines, names, columns):
@@ -67,6 +84,8 @@ def _bad_cell(path, rows, lines, names, columns):
             where = f"{path}: line {line}, column {c + 1} ({names[c]})"
             if value == "":
                 return DataError(f"{where}: missing value")
+            if "_" in value:
+                return DataError(f"{where}: not a number: {value!r} (write numbers without '_')")
             try:
                 number = float(value)
             except ValueError:
@@ -88,8 +107,8 @@ def read_csv(path: str | Path, target: str | int = -1, header: str = "auto", del
             return _read_csv(path, fh, target, header, delimiter, task)
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot read: {exc}") from None
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"{path}: cannot read: {exc} (a damaged or incomplete file?)") from None
     except csv.Error as exc:
         raise DataError(f"{path}: not valid CSV: {exc}") from None
 
@@ -118,8 +137,13 @@ def _read_csv(path, fh, target, header, delimiter, task) -> Table:
     t = _target_index(path, target, names, has_header, ncols)
     features = [c for c in range(ncols) if c != t]
 
-    # One preallocated array, filled chunk by chunk: the peak is the result plus one chunk.
-    x = np.empty((_count_lines(path), len(features)), np.float32)
+    # One preallocated array, filled chunk by chunk: the peak is the result plus one chunk. A data
+    # row has at least one character and a delimiter per column, which bounds the rows by the
+    # file's size too (a million blank lines under 20,000 columns do not ask for 80 GB).
+    n_lines, size = _count_lines(path)
+    bound = min(n_lines, size // (2 * ncols - 1) + 1)
+    check_fits(bound * len(features) * 4, f"{path}: {bound:,} rows of {len(features):,} features")
+    x = np.empty((bound, len(features)), np.float32)
     y_parts = []
     numeric_target = None
     pending = [] if has_header else [(first, first_line)]
@@ -135,6 +159,8 @@ def _read_csv(path, fh, target, header, delimiter, task) -> Table:
         rows = [r for r, _ in chunk]
         lines = [ln for _, ln in chunk]
         feats = [[r[c] for c in features] for r in rows]
+        if "_" in "".join(map("".join, feats)):   # NumPy, like float(), would read '1_000'
+            raise _bad_cell(path, rows, lines, names, features)
         try:
             with np.errstate(over="ignore"):   # values beyond float32 become inf, reported below
                 block = np.array(feats, dtype=np.float32)
@@ -241,13 +267,7 @@ def read_npz(path: str | Path, task: str = "auto") -> Table:
         if fh.read(4) != b"PK\x03\x04":
             raise DataError(f"{path}: not a readable .npz archive (not a zip file); save one with "
                             "numpy.savez(path, x=..., y=...)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except ValueError as exc:
-        raise DataError(f"{path}: cannot read without pickle (object arrays are not allowed): {exc}") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz archive: {exc}") from None
+    arrays = read_npz_arrays(path)
     for need in ("x", "y"):
         if need not in arrays:
             raise DataError(f"{path}: no array {need!r}; the archive holds {', '.join(sorted(arrays)) or 'nothing'} "
@@ -255,6 +275,9 @@ def read_npz(path: str | Path, task: str = "auto") -> Table:
     if ("x_test" in arrays) != ("y_test" in arrays):
         raise DataError(f"{path}: x_test and y_test come together; the archive has only one of them")
     x, y = arrays["x"], arrays["y"]
+    for name in ("y", "y_test"):
+        if name in arrays and arrays[name].ndim == 0:
+            raise DataError(f"{path}: {name} must have one value per row, got a single value")
     image_shape = tuple(x.shape[1:3]) if x.ndim == 3 else None
     x = _features(path, "x", x)
     y_test = arrays.get("y_test")
@@ -273,11 +296,16 @@ def read_npz(path: str | Path, task: str = "auto") -> Table:
     if both.ndim > 1 and not (both.ndim == 2 and both.shape[1] == 1):
         if task == "classification":
             raise DataError(f"{path}: y has shape {y.shape}; class labels are one value per row")
-        if not np.issubdtype(both.dtype, np.number):
-            raise DataError(f"{path}: y must be numbers for multi-output regression, got {both.dtype}")
-        yy = both.astype(np.float32)
+        if not np.issubdtype(both.dtype, np.number) or both.dtype.kind == "c":
+            raise DataError(f"{path}: y must be real numbers for multi-output regression, got {both.dtype}")
+        with np.errstate(over="ignore"):
+            yy = both.astype(np.float32)
+        if not np.isfinite(yy).all():
+            raise DataError(f"{path}: y holds a missing or infinite value (or one beyond float32)")
         return Table(x, yy[:n], "regression", [], x_test, None if y_test is None else yy[n:], image_shape)
     both = both.reshape(-1)
+    if both.dtype.kind == "c":
+        raise DataError(f"{path}: y must hold real numbers or text labels, got {both.dtype}")
     numeric = np.issubdtype(both.dtype, np.number)
     if numeric and not np.isfinite(both).all():
         raise DataError(f"{path}: y holds a missing or infinite value at row {int(np.argmin(np.isfinite(both)))}")
@@ -287,11 +315,53 @@ def read_npz(path: str | Path, task: str = "auto") -> Table:
     return Table(x, yy[:n], resolved, names, x_test, None if y_test is None else yy[n:], image_shape)
 
 
+def npz_shapes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each member's declared shape and dtype, read from its .npy header without loading it."""
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = reader(fh)
+            out[info.filename[:-4]] = (shape, dtype)
+    return out
+
+
+def read_npz_arrays(path: Path, what: str = "archive") -> dict[str, np.ndarray]:
+    """Every array of an .npz file, without pickle; a damaged archive or one that declares more
+    than this machine's memory is a DataError naming the file (and the member)."""
+    try:
+        shapes = npz_shapes(path)
+        for name, (shape, dtype) in shapes.items():
+            check_fits(int(np.prod(shape, dtype=np.float64)) * dtype.itemsize,
+                       f"{path}: array {name!r} of shape {shape}")
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except DataError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Object arrays" in str(exc):
+            raise DataError(f"{path}: cannot read without pickle (object arrays are not allowed)") from None
+        raise DataError(f"{path}: not a readable .npz {what}: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError, SyntaxError,
+            NotImplementedError) as exc:
+        raise DataError(f"{path}: not a readable .npz {what} (damaged or incomplete?): "
+                        f"{exc.__class__.__name__}: {exc}") from None
+
+
 def _features(path, name, a) -> np.ndarray:
     if not np.issubdtype(a.dtype, np.number) or a.dtype.kind == "c":
         raise DataError(f"{path}: {name} must hold real numbers, got {a.dtype}")
     if a.ndim < 2:
         raise DataError(f"{path}: {name} must have one row per sample (2 or more dimensions), got shape {a.shape}")
+    if a.shape[0] == 0:
+        raise DataError(f"{path}: {name} has no rows")
+    if 0 in a.shape[1:]:
+        raise DataError(f"{path}: {name} has no features (shape {a.shape})")
     a = a.reshape(a.shape[0], -1)
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         r, c = np.argwhere(~np.isfinite(a))[0]

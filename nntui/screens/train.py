@@ -358,7 +358,18 @@ class TrainScreen(Screen):
         plot.refresh()
 
     def on_boundary_update(self, message: BoundaryUpdate) -> None:
-        self.query_one(BoundaryMap).show(message.grid, message.probs, message.epoch)
+        """The worker maps the plane whenever the loaded data has two features (a CSV or NPZ
+        too, which the catalog cannot know of): the map takes the batch plot's place then."""
+        maps = self.query(BoundaryMap)
+        if maps:
+            boundary = maps.first()
+        else:
+            self.planar = True
+            boundary = BoundaryMap(id="boundary")
+            for plot in self.query("#plot-batch"):
+                plot.remove()
+            self.query_one("#body Grid", Grid).mount(boundary, after="#plot-loss")
+        boundary.show(message.grid, message.probs, message.epoch)
 
     def _draw_batches(self, h, colour) -> None:
         if self.planar:

@@ -1,0 +1,82 @@
+"""Every family of data trains in the app and comes back to Build: the dashboard decides from
+the loaded data (not the catalog) whether a decision map fits, so a 2-feature CSV or NPZ gets one
+too and never ends the app. Labels from a user's file are shown as text, never run as markup."""
+
+import numpy as np
+import pytest
+
+import engine
+from nntui.app import make_app
+from nntui.screens.build import BuildScreen
+from nntui.screens.train import TrainScreen
+from nntui.widgets.boundary import BoundaryMap
+
+LAYERS = [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "softmax"}]
+
+
+def _file_experiment(path, name):
+    return engine.Experiment.from_dict({"name": "family", "data": {"name": name, "path": str(path)},
+                                        "model": {"layers": LAYERS}, "train": {"epochs": 3}})
+
+
+def _two_feature_rows(n=200):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 2)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(int)
+
+
+def csv_2d(tmp_path):
+    x, y = _two_feature_rows()
+    labels = np.array(["[/bold]", "\x1b]0;title\x07b|c"])[y]   # markup and an OSC sequence as labels
+    path = tmp_path / "plane.csv"
+    path.write_text("a,b,label\n" + "".join(f"{p:.4f},{q:.4f},{c}\n" for (p, q), c in zip(x, labels)),
+                    encoding="utf-8")
+    return _file_experiment(path, "csv"), True
+
+
+def npz_2d(tmp_path):
+    x, y = _two_feature_rows()
+    np.savez(tmp_path / "plane.npz", x=x, y=y)
+    return _file_experiment(tmp_path / "plane.npz", "npz"), True
+
+
+def npz_wide(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    np.savez(tmp_path / "wide.npz", x=x, y=(x[:, 0] > 0).astype(int))
+    return _file_experiment(tmp_path / "wide.npz", "npz"), False
+
+
+def synthetic_2d(tmp_path):
+    return engine.with_overrides(engine.presets.load_preset("spiral-relu"), epochs=3), True
+
+
+def images(tmp_path):
+    return engine.with_overrides(engine.presets.load_preset("digits"), epochs=3), False
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("family", [synthetic_2d, csv_2d, npz_2d, npz_wide, images], ids=lambda f: f.__name__)
+async def test_each_data_family_trains_and_returns_to_build(family, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    exp, planar = family(tmp_path)
+    app = make_app(experiment=exp)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if not screen.running:
+                break
+        await pilot.pause(0.2)
+        assert screen.result is not None, str(screen.query_one("#status").render())
+        assert screen.result.metrics["epochs_run"] == 3
+        maps = screen.query(BoundaryMap)
+        assert bool(maps) == planar
+        if planar:
+            assert "epoch 3" in maps.first().border_title
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen) and app.is_running
