@@ -69,6 +69,12 @@ def _storage(optuna, url: str, kwargs: dict, attempts: int = 5):
             time.sleep(0.5 + attempt)
 
 
+def _retry_callback(optuna):
+    """Optuna 5 names it RetryHeartbeatStaleTrialCallback; 4.x, RetryFailedTrialCallback."""
+    storages = optuna.storages
+    return getattr(storages, "RetryHeartbeatStaleTrialCallback", None) or storages.RetryFailedTrialCallback
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -124,7 +130,7 @@ def open_study(exp: Experiment, storage: str, study_name: str, seed_offset: int 
     spec = exp.search
     _check_sqlite_file(storage)
     kwargs = {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": GRACE_SECONDS,
-              "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)}
+              "heartbeat_stale_trial_callback": _retry_callback(optuna)(max_retry=2)}
     if storage.startswith("sqlite"):
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
     try:

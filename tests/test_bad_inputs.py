@@ -90,7 +90,7 @@ CASES = {
                            "GiB available"),
     # CSV
     "CSV of 2 rows": (lambda t: csv_file(t, "a,b,y\n1,2,0\n3,4,1\n"), "data.test_split"),
-    "CSV of 3 rows": (lambda t: csv_file(t, "a,b,y\n1,2,0\n3,4,1\n5,6,0\n"), "data.test_split"),
+    "CSV of 3 rows": (lambda t: csv_file(t, "a,b,y\n1,2,0\n3,4,1\n5,6,0\n"), "data.validation_split"),
     "CSV with 1_000": (lambda t: csv_file(t, "a,b,y\n1_000,2,0\n" + ROWS), "line 2, column 1 (a): not a number"),
     "corrupt deflate in .csv.gz": (lambda t: csv_file(t, _corrupt_gzip(), "data.csv.gz"), "data.csv.gz: cannot read"),
     "20,000 columns over a million blank lines": (

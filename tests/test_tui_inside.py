@@ -82,7 +82,7 @@ async def test_inside_view_on_a_dying_relu_run_counts_dead_units(tmp_path, monke
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     app = make_app(experiment=load_preset("dying-relu"))
     async with app.run_test(size=(80, 24)) as pilot:
-        assert "Adam with a learning rate of 0.1" in str(app.screen.query_one("#about", Static).render())
+        assert "Adam with a learning rate of 0.2" in str(app.screen.query_one("#about", Static).render())
         await pilot.press("t")
         await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
         await pilot.press("i")

@@ -99,10 +99,17 @@ def split_stratified(y: np.ndarray, fraction: float, rng: np.random.Generator,
     if n == 0:
         return np.arange(0), np.arange(0)
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(n)]
-    held = []
+    held, shuffled = [], []
     for idx in groups:
         idx = rng.permutation(idx)
+        shuffled.append(idx)
         held.append(idx[: int(round(fraction * len(idx)))])
+    want = int(round(fraction * n))
+    if want and not sum(len(h) for h in held):
+        # every class too small to give a row of its own (50 rows of 10 classes at 0.1): the
+        # fraction of all rows, taken from the classes in turn
+        turns = [idx[i] for i in range(max(map(len, shuffled))) for idx in shuffled if i < len(idx)]
+        held = [np.array(turns[:want], dtype=np.int64)]
     held_out = np.sort(np.concatenate(held))
     mask = np.ones(n, dtype=bool)
     mask[held_out] = False
