@@ -9,6 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 import engine
+from engine.text import printable
 import engine.presets
 
 from . import themes
@@ -95,7 +96,7 @@ class NNTuiApp(App):
             self.draft.load(exp)
             self.path = path
             self._rebuild()
-            self.notify(f"Loaded {path or exp.name}")
+            self.notify(printable(f"Loaded {path or exp.name}"), markup=False)
 
         self._guard("load another experiment", go)
 
@@ -129,7 +130,7 @@ class NNTuiApp(App):
             try:
                 exp = engine.Experiment.from_toml(path)
             except engine.SpecError as exc:
-                self.notify(str(exc), title="Cannot open", severity="error", timeout=10)
+                self.notify(printable(exc), title="Cannot open", severity="error", timeout=10, markup=False)
                 return
             self.load_experiment(exp, path)
 
@@ -151,17 +152,17 @@ class NNTuiApp(App):
     def _write(self, path: Path, after=None) -> None:
         exp = self.draft.experiment
         if exp is None:
-            self.notify(f"Fix this first: {self.draft.error}", title="Cannot save", severity="error", timeout=10)
+            self.notify(f"Fix this first: {printable(self.draft.error)}", title="Cannot save", severity="error", timeout=10, markup=False)
             return
         try:
             exp.to_toml(path)
         except OSError as exc:
-            self.notify(f"{path}: {exc.strerror or exc}", title="Cannot save", severity="error", timeout=10)
+            self.notify(printable(f"{path}: {exc.strerror or exc}"), title="Cannot save", severity="error", timeout=10, markup=False)
             return
         self.path = path
         self.draft.mark_saved()
         self.refresh_title()
-        self.notify(f"Saved {path}")
+        self.notify(printable(f"Saved {path}"), markup=False)
         if isinstance(self.screen, BuildScreen):
             self.screen.refresh_info()
         if after:
@@ -175,7 +176,7 @@ class NNTuiApp(App):
     def action_train(self) -> None:
         if self.draft.error is not None:
             self.bell()
-            self.notify(str(self.draft.error), title="Cannot train yet", severity="error", timeout=8)
+            self.notify(printable(self.draft.error), title="Cannot train yet", severity="error", timeout=8, markup=False)
             return
         if isinstance(self.screen, (TrainScreen, InsideScreen)) and self.screen_running():
             return

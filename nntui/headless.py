@@ -13,6 +13,7 @@ from pathlib import Path
 
 import engine
 from engine.atomic import folder_name
+from engine.text import printable
 from engine.recorder import RunFolderError, RunRecorder
 from engine.report import fmt_value
 
@@ -180,7 +181,7 @@ def default_folder(exp) -> Path:
 
 
 def train_command(args) -> int:
-    err = lambda msg: print(f"nntui: {msg}", file=sys.stderr)  # noqa: E731
+    err = lambda msg: print(f"nntui: {printable(msg)}", file=sys.stderr)  # noqa: E731
     try:
         if bool(args.experiment) == bool(args.preset):
             raise engine.SpecError("", "give an experiment file or --preset NAME (one of them)")

@@ -13,6 +13,7 @@ from pathlib import Path
 import engine
 from engine.atomic import folder_name
 from engine.search_report import fmt_param
+from engine.text import printable
 
 from .headless import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
@@ -39,7 +40,7 @@ def trial_line(r: dict, monitor: str) -> str:
 
 
 def search_command(args) -> int:
-    err = lambda msg: print(f"nntui: {msg}", file=sys.stderr)  # noqa: E731
+    err = lambda msg: print(f"nntui: {printable(msg)}", file=sys.stderr)  # noqa: E731
     from engine import search
 
     try:

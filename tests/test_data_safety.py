@@ -223,3 +223,17 @@ def test_two_search_commands_and_a_resume_never_repeat_a_draw(tmp_path):
     assert search(more, "--report", report).returncode == 0    # resume with 4 more trials
     done = [t for t in study_of(report).get_trials() if t.state.name == "COMPLETE"]
     assert len(done) == 12 and len({tuple(sorted(t.params.items())) for t in done}) == 12
+
+
+def test_ctrl_c_while_reading_a_big_csv_is_a_message(tmp_path):
+    rows = ("1.5," * 19 + "0\n") + ("2.5," * 19 + "1\n")
+    (tmp_path / "big.csv").write_text(rows * 150_000)
+    (tmp_path / "big.toml").write_text('[data]\nname = "csv"\npath = "big.csv"\n[model]\n[[model.layers]]\nunits = 2\n'
+                                       'activation = "softmax"\n')
+    run = start("train", "big.toml", cwd=tmp_path)
+    time.sleep(1.0)                       # importing, then reading 300,000 rows
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err, err
+    assert not (tmp_path / "runs").exists(), "no run folder for a run that never started"

@@ -80,3 +80,43 @@ async def test_each_data_family_trains_and_returns_to_build(family, tmp_path, mo
         await pilot.press("b")
         await pilot.pause()
         assert isinstance(app.screen, BuildScreen) and app.is_running
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("content", ["a = " + "[" * 10000 + "]" * 10000 + "\n", "\x00\xff binary [/bold]",
+                                     '[data]\nname = "csv"\npath = "[/bold].csv"\n'], ids=["deep", "binary", "markup"])
+async def test_a_bad_file_through_the_picker_is_a_message_not_the_end(content, tmp_path, monkeypatch):
+    from textual.widgets import Input
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "bad [b].toml"
+    path.write_text(content, encoding="utf-8", errors="surrogateescape")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.is_running and isinstance(app.screen, BuildScreen)
+        assert app.path != path
+
+
+@pytest.mark.asyncio
+async def test_a_run_that_fails_on_its_data_says_so_with_markup_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = tmp_path / "one.csv"
+    path.write_text("a,b,label\n" + "1,2,[/bold]\n" * 30, encoding="utf-8")   # a single class: refused
+    app = make_app(experiment=_file_experiment(path, "csv"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, TrainScreen) and not app.screen.running:
+                break
+        await pilot.pause(0.2)
+        status = str(app.screen.query_one("#status").render())
+        assert "training failed" in status and "single class ('[/bold]')" in status, status
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen) and app.is_running

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 import engine
+from engine.text import printable
 from engine.atomic import folder_name
 from engine.search_report import fmt_param
 
@@ -104,7 +105,7 @@ class SearchScreen(Screen):
         try:
             search.optuna_module()
         except search.SearchUnavailable as exc:
-            self.notify(str(exc), title="Cannot search", severity="error", timeout=10)
+            self.notify(printable(exc), title="Cannot search", severity="error", timeout=10, markup=False)
             return
         self.exp = exp
         self.report = Path("searches") / folder_name(exp.name or "experiment")
@@ -158,7 +159,7 @@ class SearchScreen(Screen):
         if message.done:
             self.running = False
             where = f" (leaderboard in {self.report}/leaderboard.md)" if self.report else ""
-            self.query_one("#search-status", Static).update(f"search {message.done}{where}")
+            self.query_one("#search-status", Static).update(escape(printable(f"search {message.done}{where}")))
         self.redraw()
 
     # -- drawing ------------------------------------------------------------------------------------------

@@ -271,7 +271,7 @@ class TrainScreen(Screen):
             self.start()
             return
         if message.error:
-            self._say(f"[b $error]training failed[/]: {message.error}")
+            self._say(f"[b $error]training failed[/]: {escape(printable(message.error))}")
             return
         self.result = message.result
         m = message.result.metrics
@@ -487,16 +487,16 @@ class TrainScreen(Screen):
         try:
             recorder = RunRecorder(folder, self.experiment, r.data, r.model)
         except RunFolderError as exc:
-            self.notify(str(exc), title="Cannot save", severity="error", timeout=10)
+            self.notify(printable(exc), title="Cannot save", severity="error", timeout=10, markup=False)
             return
         for e in self.state.events:
             recorder(e)
         try:
             recorder.finish(r.metrics, interrupted=r.reason == "stopped")
         except RunFolderError as exc:
-            self.notify(str(exc), title="Saved in part", severity="error", timeout=15)
+            self.notify(printable(exc), title="Saved in part", severity="error", timeout=15, markup=False)
             return
-        self.notify(f"Run saved to {folder}")
+        self.notify(printable(f"Run saved to {folder}"), markup=False)
 
     def on_unmount(self) -> None:
         self.control.stop()
