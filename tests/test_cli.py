@@ -51,3 +51,34 @@ def test_diverged_run_exits_3(tmp_path):
     r = nntui("train", str(exp), "--report", str(tmp_path / "run"))
     assert r.returncode == 3, r.stdout + r.stderr
     assert "diverged: loss became" in r.stdout and "RuntimeWarning" not in r.stderr
+
+
+def test_a_closed_pipe_ends_quietly_and_the_run_is_still_saved(tmp_path):
+    for cmd in (f"{sys.executable} -m nntui presets | head -1",
+                f"{sys.executable} -m nntui train examples/digits.toml --epochs 3 --report {tmp_path / 'run'} | head -1"):
+        r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, (cmd, r.stderr)
+        assert "Traceback" not in r.stderr and "Error" not in r.stderr, r.stderr
+        assert len(r.stdout.splitlines()) == 1
+    assert (tmp_path / "run" / "model.npz").exists() and (tmp_path / "run" / "report.md").exists()
+
+
+def test_version():
+    r = nntui("--version")
+    assert r.returncode == 0 and r.stdout.strip().startswith("nntui 0.")
+
+
+def test_report_honours_no_color(tmp_path):
+    assert nntui("train", "examples/digits.toml", "--epochs", "2", "--report", str(tmp_path / "run")).returncode == 0
+    forced = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "100"}
+    forced.pop("NO_COLOR", None)
+    coloured = subprocess.run([sys.executable, "-m", "nntui", "report", str(tmp_path / "run")], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, env=forced)
+    plain = subprocess.run([sys.executable, "-m", "nntui", "report", str(tmp_path / "run")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120, env={**forced, "NO_COLOR": "1"})
+    assert coloured.returncode == plain.returncode == 0
+    colour_codes = ("\x1b[38;", "\x1b[3", "\x1b[9")
+    assert any(c in coloured.stdout for c in colour_codes), "a terminal gets colours"
+    import re
+
+    assert not re.search(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[0-9;]+)m", plain.stdout), "NO_COLOR: no colour codes"
