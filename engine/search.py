@@ -75,6 +75,14 @@ def _retry_callback(optuna):
     return getattr(storages, "RetryHeartbeatStaleTrialCallback", None) or storages.RetryFailedTrialCallback
 
 
+def _retry_keyword(optuna) -> str:
+    """RDBStorage's keyword for it: heartbeat_stale_trial_callback (5), failed_trial_callback (4.x)."""
+    import inspect
+
+    params = inspect.signature(optuna.storages.RDBStorage.__init__).parameters
+    return "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in params else "failed_trial_callback"
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -130,7 +138,7 @@ def open_study(exp: Experiment, storage: str, study_name: str, seed_offset: int 
     spec = exp.search
     _check_sqlite_file(storage)
     kwargs = {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": GRACE_SECONDS,
-              "heartbeat_stale_trial_callback": _retry_callback(optuna)(max_retry=2)}
+              _retry_keyword(optuna): _retry_callback(optuna)(max_retry=2)}
     if storage.startswith("sqlite"):
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
     try:
