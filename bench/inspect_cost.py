@@ -30,6 +30,7 @@ def arg(name: str, default: int) -> int:
 
 def worker(inspect: bool) -> dict:
     import train_speed
+
     from engine import inspection
 
     train_speed.HIDDEN = arg("--hidden", train_speed.HIDDEN)

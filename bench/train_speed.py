@@ -25,8 +25,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it, as `nntui` does)
 import numpy as np  # noqa: E402
+
+import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it, as `nntui` does)
 from engine.data import Dataset  # noqa: E402
 
 HIDDEN = int(os.environ.get("BENCH_HIDDEN", "512"))

@@ -11,19 +11,31 @@ if "numpy" not in _sys.modules:
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
 from . import events, presets
-from .activations import ACTIVATIONS
 from .api import build_model, load_model
 from .backends import BackendChoice, resolve_backend
+from .backends.plan import summary_rows, summary_text
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .errors import BackendUnavailable, DataError, SpecError
-from .initializers import INITIALIZERS
-from .losses import LOSSES
-from .model import save_model, summary_rows, summary_text, transfer_weights
-from .optimizers import OPTIMIZERS
-from .schedules import SCHEDULES, learning_rate_at
-from .spec import (BatchNormSpec, DataSpec, DenseSpec, DropoutSpec, EarlyStoppingSpec, Experiment,
-                   ModelSpec, OptimizerSpec, ScheduleSpec, TrainSpec, with_overrides)
+from .nn.activations import ACTIVATIONS
+from .nn.initializers import INITIALIZERS
+from .nn.losses import LOSSES
+from .nn.optimizers import OPTIMIZERS
+from .nn.schedules import SCHEDULES, learning_rate_at
+from .saving import save_model, transfer_weights
+from .spec import (
+    BatchNormSpec,
+    DataSpec,
+    DenseSpec,
+    DropoutSpec,
+    EarlyStoppingSpec,
+    Experiment,
+    ModelSpec,
+    OptimizerSpec,
+    ScheduleSpec,
+    TrainSpec,
+    with_overrides,
+)
 from .trainer import TrainResult, train
 
 __version__ = "0.1.0"

@@ -16,6 +16,7 @@ class Advice:
     level: str          # "warning" | "info"
     text: str
     layer: int | None = None
+    fix: str | None = None      # an action a front end can offer: "match_output" (the app binds it to o)
 
 
 def advise(exp, n_classes: int | None = None, task: str | None = None) -> list[Advice]:
@@ -56,7 +57,7 @@ def advise(exp, n_classes: int | None = None, task: str | None = None) -> list[A
         want = 1 if (task == "regression" and n_classes == 1) or loss == "binary_crossentropy" else n_classes
         if out_layer.units != want:
             out.append(Advice("warning", f"The output layer has {out_layer.units} units; this data needs {want} "
-                              f"({'classes' if task == 'classification' else 'targets'}). Press o to match it.", last))
+                              f"({'classes' if task == 'classification' else 'targets'}).", last, fix="match_output"))
     lr = exp.optimizer.learning_rate
     if lr > LARGE_LR[exp.optimizer.name]:
         out.append(Advice("warning", f"Learning rate {lr:g} is very large for {exp.optimizer.name} (default "
@@ -68,6 +69,6 @@ def advise(exp, n_classes: int | None = None, task: str | None = None) -> list[A
 
 
 def _default_lr(name: str) -> float:
-    from .optimizers import OPTIMIZERS
+    from .nn.optimizers import OPTIMIZERS
 
     return OPTIMIZERS.get(name).defaults["learning_rate"]

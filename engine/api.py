@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from .backends import model_class, resolve_backend
-from .memory import check_model_fits
-from .model import read_model_file, transfer_weights
 from .errors import SpecError
+from .memory import check_model_fits
+from .saving import read_model_file, transfer_weights
 from .spec import Experiment
 
 

@@ -17,7 +17,6 @@ class EarlyStopping:
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.wait = 0
-        self.stopped_epoch: int | None = None
 
     def update(self, epoch: int, logs: dict) -> tuple[list[Event], bool]:
         """Events for this epoch and whether training should stop. ``logs`` holds the epoch's metrics."""
@@ -35,7 +34,6 @@ class EarlyStopping:
         events: list[Event] = [NoImprovement(epoch, self.monitor, value, self.best, self.best_epoch,
                                              self.wait, self.spec.patience)]
         if self.wait >= self.spec.patience:
-            self.stopped_epoch = epoch
             events.append(EarlyStopped(
                 epoch, self.monitor, self.best, self.best_epoch, self.spec.patience,
                 self.spec.restore_best_weights,

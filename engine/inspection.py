@@ -72,8 +72,8 @@ class Inspector:
     """Measures a model's layers on a fixed probe batch of the training data."""
 
     def __init__(self, exp, data, dtype=np.float32, size: int = PROBE_SIZE):
-        from .backends.numpy_layers import Dense
-        from .backends.numpy_model import NumpyModel
+        from .backends.numpy.layers import Dense
+        from .backends.numpy.model import NumpyModel
 
         self.probe = NumpyModel(exp, data.n_features, dtype=dtype)
         n = len(data.x_train)

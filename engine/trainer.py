@@ -14,10 +14,23 @@ from .api import build_model
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
-from .events import (BatchProgress, Diverged, DownloadProgress, EpochEnded, Event, Failed, Finished, Improved,
-                     LearningRateChanged, Paused, Resumed, RunStarted, WeightsRestored)
+from .events import (
+    BatchProgress,
+    Diverged,
+    DownloadProgress,
+    EpochEnded,
+    Event,
+    Failed,
+    Finished,
+    Improved,
+    LearningRateChanged,
+    Paused,
+    Resumed,
+    RunStarted,
+    WeightsRestored,
+)
 from .inspection import Inspector
-from .schedules import schedule_function
+from .nn.schedules import schedule_function
 from .spec import Experiment
 
 

@@ -9,8 +9,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 import engine
-from engine.text import printable
 import engine.presets
+from engine.text import printable
 
 from . import themes
 from .draft import Draft, default_experiment

@@ -8,10 +8,10 @@ import copy
 
 from engine import Experiment, SpecError
 from engine.data import static_info
-from engine.fieldpath import split_path
-from engine.optimizers import OPTIMIZERS
-from engine.schedules import SCHEDULES
+from engine.nn.optimizers import OPTIMIZERS
+from engine.nn.schedules import SCHEDULES
 from engine.spec import DataSpec
+from engine.spec.fieldpath import split_path
 
 LAYER_DEFAULTS = {
     "dense": {"type": "dense", "units": 64, "activation": "relu", "initializer": "he_normal", "l1": 0.0, "l2": 0.0,

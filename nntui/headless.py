@@ -6,20 +6,19 @@ as interrupted), and so does SIGHUP, when an SSH connection drops; a second Ctrl
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 from pathlib import Path
 
 import engine
 from engine.atomic import folder_name
+from engine.reports.recorder import RunFolderError, RunRecorder
+from engine.reports.run import fmt_value
 from engine.text import printable
-from engine.recorder import RunFolderError, RunRecorder
-from engine.report import fmt_value
+
+from .interrupts import StopSignals
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-#: Ctrl+C, SIGTERM and SIGHUP (an SSH connection that drops) all stop after the batch and save.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def epoch_line(e) -> str:
@@ -114,8 +113,14 @@ class RichDisplay:
 
     def __init__(self):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.console = Console()
         self.progress = Progress(TextColumn("{task.description:<5}"), BarColumn(bar_width=20), MofNCompleteColumn(),
@@ -211,19 +216,13 @@ def train_command(args) -> int:
         return EXIT_BAD_INPUT
 
     control = engine.TrainingControl()
-    interrupts: list[int] = []
 
-    def on_signal(signum, frame):
-        interrupts.append(signum)
-        if len(interrupts) > 1:
-            raise KeyboardInterrupt
-        recorder.note("interrupted", signal=signal.Signals(signum).name)
+    def on_first(name: str) -> None:
+        recorder.note("interrupted", signal=name)
         control.stop()
-        try:   # after SIGHUP the terminal may be gone
-            print(f"\n{signal.Signals(signum).name}: stopping after this batch and saving the run "
-                  "(Ctrl+C again to quit at once)", file=sys.stderr, flush=True)
-        except OSError:
-            pass
+
+    signals = StopSignals(on_first, "stopping after this batch and saving the run (Ctrl+C again to quit at once)")
+    interrupts = signals.stops
 
     shown = [display]
 
@@ -235,8 +234,7 @@ def train_command(args) -> int:
             silence_stdout()
             shown[0] = lambda e: None
 
-    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
-    try:
+    with signals:
         try:
             result = engine.train(exp, on_event=sink, data=data, model=model, control=control)
         except KeyboardInterrupt:
@@ -258,9 +256,6 @@ def train_command(args) -> int:
         except RunFolderError as exc:
             err(f"the run trained but was not saved in full: {exc}")
             return EXIT_FAILED
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
     if not args.json:
         print(f"run saved to {folder}", flush=True)
     if interrupts:

@@ -15,9 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 import engine
-from engine.recorder import RunFolderError, read_history
+from engine.reports.recorder import RunFolderError, read_history
+from engine.reports.run import fmt_value, story
 from engine.text import printable
-from engine.report import fmt_value, story
 
 TRAIN, VALIDATION = "blue+", "orange+"
 PALETTE = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+")

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import engine
 from engine.atomic import folder_name
-from engine.search_report import fmt_param
+from engine.search.report import fmt_param
 from engine.text import printable
 
 from .headless import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from .interrupts import StopSignals
 
 POLL_SECONDS = 1.0
 
@@ -88,27 +89,15 @@ def _in_process(args, exp, study, storage, study_name, report) -> bool:
     from engine.search import Worker
 
     worker = Worker(exp, study, report)
-    stops: list[int] = []
-
-    def on_signal(signum, frame):
-        stops.append(signum)
-        if len(stops) > 1:
-            raise KeyboardInterrupt
-        print(f"\n{signal.Signals(signum).name}: stopping this trial; its values go back to the study "
-              "(run the same command to resume)", file=sys.stderr, flush=True)
-        worker.control.stop()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = StopSignals(lambda name: worker.control.stop(),
+                          "stopping this trial; its values go back to the study (run the same command to resume)")
     seen = {r.number for r in study.get_trials(deepcopy=False)}
-    try:
+    with signals:
         while not worker.control.stop_requested:
             if not worker.run(limit=1):
                 break
             _announce(study, exp, seen)
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-    return bool(stops)
+    return bool(signals.stops)
 
 
 def _processes(args, exp, study, storage, study_name, report) -> bool:
@@ -119,26 +108,20 @@ def _processes(args, exp, study, storage, study_name, report) -> bool:
     command = [sys.executable, "-m", "nntui.search_worker", str(report / "search.toml"), "--storage", storage,
                "--study", study_name, "--report", str(report)]
     children = [subprocess.Popen(command + ["--offset", str(i + 1)], env=env) for i in range(args.workers)]
-    stops: list[int] = []
-
-    def on_signal(signum, frame):
-        stops.append(signum)
+    def pass_on(count: int) -> None:   # the first stop asks each worker to hand its trial back; the second kills
         for c in children:
             if c.poll() is None:
-                c.send_signal(signal.SIGINT if len(stops) == 1 else signal.SIGKILL)
+                c.send_signal(signal.SIGINT if count == 1 else signal.SIGKILL)
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = StopSignals(lambda name: pass_on(1), on_again=pass_on)
     seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.name != "RUNNING"}
-    try:
+    with signals:
         while any(c.poll() is None for c in children):
             time.sleep(POLL_SECONDS)
             _announce(study, exp, seen)
         _announce(study, exp, seen)
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
     failed = [c.returncode for c in children if c.returncode not in (0, EXIT_INTERRUPTED, -signal.SIGINT)]
     if failed:
         print(f"nntui: {len(failed)} worker(s) failed (exit {failed})", file=sys.stderr)
-    return bool(stops)
+    return bool(signals.stops)
 

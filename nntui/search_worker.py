@@ -4,11 +4,12 @@ study until it has its trials; SIGINT stops the current trial and hands its valu
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 import engine
 from engine import search
+
+from .interrupts import StopSignals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,18 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nntui search worker: {exc}", file=sys.stderr)
         return 2
     worker = search.Worker(exp, study, args.report)
-    stops: list[int] = []
-
-    def on_signal(signum, frame):
-        stops.append(signum)
-        if len(stops) > 1:
-            raise KeyboardInterrupt
-        worker.control.stop()
-
-    for s in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(s, on_signal)
-    worker.run()
-    return 130 if stops else 0
+    with StopSignals(lambda name: worker.control.stop()) as signals:
+        worker.run()
+    return 130 if signals.stops else 0
 
 
 if __name__ == "__main__":

@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.events import (BatchProgress, EarlyStopped, EpochEnded, Finished, Improved, NoImprovement,
-                           RunStarted)
+from engine.events import BatchProgress, EarlyStopped, EpochEnded, Finished, Improved, NoImprovement, RunStarted
 from nntui.app import make_app
 from nntui.messages import TrainingDone, TrainingEvent
 from nntui.screens import train as train_screen

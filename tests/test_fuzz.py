@@ -5,8 +5,8 @@ exit code 2 with a message for run folders), never another exception."""
 from __future__ import annotations
 
 import contextlib
-import os
 import io
+import os
 import tempfile
 from pathlib import Path
 

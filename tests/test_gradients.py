@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.backends.numpy_layers import Dropout
+from engine.backends.numpy.layers import Dropout
 
 from .conftest import make_exp
 

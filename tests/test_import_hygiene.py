@@ -1,13 +1,60 @@
-"""The engine is a library: importing it must load no UI module."""
+"""The engine is a library, and its house has one-way stairs: importing any engine module loads no
+UI (each checked in a fresh interpreter, every module of the package walked), and the import
+contracts in pyproject.toml (layers bottom up; only engine.backends.mlx imports mlx; only
+engine.search imports optuna) hold, checked by import-linter."""
 
+import pkgutil
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+import engine
+
+ROOT = Path(__file__).resolve().parents[1]
+UI = ("textual", "rich", "nntui", "plotext", "textual_plotext")
 
 
-def test_engine_imports_no_ui():
-    code = ("import sys, engine\n"
-            "engine.train\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'nntui', 'plotext'))\n"
-            "print(','.join(bad))")
+def engine_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(engine.__path__, "engine."))
+
+
+def test_every_engine_module_is_walked():
+    mods = engine_modules()
+    assert {"engine.spec.experiment", "engine.nn.optimizers", "engine.backends.numpy.model",
+            "engine.reports.recorder", "engine.search.worker", "engine.data.tabular"} <= set(mods)
+
+
+def test_no_engine_module_imports_a_ui():
+    code = ("import importlib, json, sys\n"
+            "out = {}\n"
+            "for name in sys.argv[1:]:\n"
+            "    before = set(sys.modules)\n"
+            "    importlib.import_module(name)\n"
+            f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {UI!r})\n"
+            "print(json.dumps(bad))")
+    # one fresh interpreter per module: what a module pulls in is its own, not its neighbours'
+    for name in engine_modules():
+        if name.startswith("engine.backends.mlx.") and name != "engine.backends.mlx.probe":
+            pytest.importorskip("mlx.core", reason="mlx is not installed")
+        r = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0, (name, r.stderr)
+        assert r.stdout.strip() == "[]", f"importing {name} loaded UI modules: {r.stdout.strip()}"
+
+
+def test_import_engine_loads_no_mlx_or_optuna():
+    code = ("import sys, engine\nengine.train\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'textual', 'rich', 'nntui'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "", f"import engine loaded UI modules: {out}"
+    assert out == "[]", out
+
+
+def test_import_contracts_hold():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    if lint is None:
+        pytest.skip("import-linter is not installed (it comes with the test extra)")
+    r = subprocess.run([lint, "--no-cache"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "4 kept, 0 broken" in r.stdout, r.stdout[-2000:]

@@ -90,7 +90,7 @@ def test_gradient_norm_and_update_ratio_against_separate_calls():
 
 
 def test_events_are_json_and_reach_the_run_folder(tmp_path):
-    from engine.recorder import RunRecorder
+    from engine.reports.recorder import RunRecorder
 
     exp = make_exp([{"units": 8, "activation": "sigmoid"}, {"units": 10, "activation": "softmax"}],
                    train={"epochs": 2, "batch_size": 64, "inspect": True})

@@ -81,7 +81,7 @@ def test_weights_after_20_steps_of_every_optimizer_with_a_schedule(opt):
     exp, ds, a, b = pair([{"units": 32, "activation": "tanh"}, {"units": 10, "activation": "softmax"}],
                          optimizer=opt, schedule={"name": "exponential", "decay_rate": 0.5, "unit": "step",
                                                   "decay_every": 10})
-    rate = engine.schedules.schedule_function(exp.schedule, opt["learning_rate"], 100)
+    rate = engine.nn.schedules.schedule_function(exp.schedule, opt["learning_rate"], 100)
     for step in range(20):
         xb, yb = ds.x_train[step * 32:(step + 1) * 32], ds.y_train[step * 32:(step + 1) * 32]
         la, _ = a.train_step(xb, yb, rate(step))
@@ -107,7 +107,7 @@ def test_history_of_a_short_seeded_run():
 def test_dropout_keep_rate_scaling_and_evaluation_identity():
     exp, ds, a, b = pair([{"units": 400, "activation": "relu"}, {"type": "dropout", "rate": 0.25},
                           {"units": 10, "activation": "softmax"}])
-    from engine.backends import mlx_ops
+    from engine.backends.mlx import ops as mlx_ops
     x = mx.ones((300, 400))
     out, _, _ = mlx_ops.forward(mlx_ops.Plan(exp.model.layers[1:2], exp.model.loss, False), {}, {}, {}, x, True,
                                 mx.random.key(0))
@@ -136,7 +136,8 @@ def test_batchnorm_running_statistics_agree():
 
 def test_our_adam_matches_mlx_optimizers_adam():
     import mlx.optimizers as optim
-    from engine.backends.mlx_optimizers import init_state, update
+
+    from engine.backends.mlx.optimizers import init_state, update
 
     rng = np.random.default_rng(0)
     w0 = rng.normal(size=(5, 3)).astype(np.float32)
@@ -197,3 +198,19 @@ def test_last_partial_batch_compiles_once_not_every_epoch():
     result = engine.train(exp, data=ds, model=model)
     assert result.metrics["epochs_run"] == 4
     assert model.traces == 2, f"the step was traced {model.traces} times for two batch shapes"
+
+
+def test_the_mlx_tables_know_every_registry_name():
+    """An activation, loss or optimizer the MLX side does not know is a KeyError at once, never a
+    silent fallback (an unknown activation used to become linear): the key sets are the registry's."""
+    from engine.backends.mlx import ops, optimizers
+    from engine.nn.activations import ACTIVATIONS
+    from engine.nn.losses import LOSSES
+    from engine.nn.optimizers import OPTIMIZERS
+
+    assert set(ops.ACTIVATIONS) == set(ACTIVATIONS.names())
+    assert set(ops.LOSSES) == set(LOSSES.names())
+    assert set(ops.FUSED_LOSSES) == {n for n in LOSSES.names() if n != "mse"}
+    assert set(optimizers.STEPS) == set(optimizers.INIT) == set(OPTIMIZERS.names())
+    with pytest.raises(KeyError):
+        ops.activate("swish", None, 0.0)

@@ -46,7 +46,7 @@ def test_weights_keyed_by_layer_index_and_seeded():
 
 def test_initializer_scales():
     rng = np.random.default_rng(0)
-    from engine.initializers import initial_kernel
+    from engine.nn.initializers import initial_kernel
     assert initial_kernel("glorot_normal", rng, 300, 100).std() == pytest.approx(np.sqrt(2 / 400), rel=0.03)
     assert np.abs(initial_kernel("glorot_uniform", rng, 300, 100)).max() <= np.sqrt(6 / 400)
     assert np.abs(initial_kernel("he_uniform", rng, 300, 100)).max() <= np.sqrt(6 / 300)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.optimizers import make_optimizer
+from engine.nn.optimizers import make_optimizer
 
 GRADS = [(0.5, -1.0), (0.1, 0.2), (-0.3, 0.4)]
 W0 = (1.0, -2.0)

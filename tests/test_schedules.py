@@ -3,7 +3,7 @@ import math
 import pytest
 
 import engine
-from engine.schedules import SCHEDULES, learning_rate_at
+from engine.nn.schedules import SCHEDULES, learning_rate_at
 
 
 def rate(name, t, lr=0.1, **kw):

@@ -181,8 +181,8 @@ monitor = "val_loss"
 @pytest.mark.asyncio
 async def test_search_view_runs_the_search_and_opens_a_trial_in_the_builder(tmp_path, monkeypatch):
     pytest.importorskip("optuna", reason="Optuna is not installed (pip install 'nntui[search]')")
-    from nntui.screens.search import SearchScreen
     import engine
+    from nntui.screens.search import SearchScreen
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)

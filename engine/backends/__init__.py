@@ -6,10 +6,10 @@ over OpenBLAS, so NumPy is the right default there."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 
 from ..errors import BackendUnavailable
+from .mlx.probe import mlx_status
 
 
 @dataclass(frozen=True)
@@ -20,21 +20,6 @@ class BackendChoice:
 
     def __str__(self) -> str:
         return f"{self.name} on {self.device} ({self.reason})"
-
-
-def mlx_status() -> tuple[bool, bool, str]:
-    """(importable, has_gpu, why not) for MLX, without failing where it is absent or broken."""
-    if importlib.util.find_spec("mlx") is None:
-        return False, False, "mlx not installed"
-    try:
-        import mlx.core as mx
-    except Exception as exc:  # e.g. plain `mlx` on Linux, which needs mlx[cpu] or mlx[cuda]
-        return False, False, f"mlx does not import ({exc.__class__.__name__}: {exc})"
-    try:
-        gpu = bool(mx.is_available(mx.gpu))
-    except Exception:
-        gpu = False
-    return True, gpu, "" if gpu else "mlx has no GPU here"
 
 
 def resolve_backend(name: str = "auto") -> BackendChoice:
@@ -59,12 +44,12 @@ def resolve_backend(name: str = "auto") -> BackendChoice:
 
 def model_class(name: str):
     if name == "numpy":
-        from .numpy_model import NumpyModel
+        from .numpy.model import NumpyModel
 
         return NumpyModel
     if name == "mlx":
         try:
-            from .mlx_model import MlxModel
+            from .mlx.model import MlxModel
         except ImportError as exc:
             raise BackendUnavailable(f"backend 'mlx' is not available: {exc}") from None
         return MlxModel

@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import DataError
-from .catalog import DataInfo, static_info
+from .catalog import DATASETS, DataInfo, static_info
 from .download import fetch, is_cached
 from .idx import cache_root, load_idx
 from .synthetic import GENERATORS, generate
@@ -22,7 +22,7 @@ DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
 
 def list_datasets() -> list[dict]:
     """Every named dataset: samples, features, classes, task, and where it comes from (cached or not)."""
-    from ..spec import DATASETS, DataSpec
+    from ..spec import DataSpec
 
     rows = []
     for name in DATASETS:

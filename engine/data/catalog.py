@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..registry import Registry
+
+#: Every dataset name the spec accepts (with aliases), and which kinds need a file or are generated.
+DATASETS = Registry("dataset")
+for _name, _aliases in (("digits", ()), ("fashion-mnist", ("fashion_mnist", "fmnist")),
+                        ("mnist", ()), ("moons", ()), ("circles", ()), ("spiral", ("spirals",)),
+                        ("xor", ()), ("gaussians", ("blobs",)), ("sine", ("sin",)),
+                        ("csv", ()), ("npz", ())):
+    DATASETS.add(_name, _name, _aliases)
+SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine"}
+FILE_DATASETS = {"csv", "npz"}
+
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
 DIGIT_CLASSES = tuple(str(i) for i in range(10))

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual_plotext import PlotextPlot
 
-from engine.activations import make_activation
+from engine.nn.activations import make_activation
 
 #: the element-wise activations (softmax normalises a whole vector; for two classes it is sigmoid)
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")

@@ -9,21 +9,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (Button, DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent,
-                             TabPane)
+from textual.widgets import Button, DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
 
 import engine
-from engine.activations import ACTIVATIONS
 from engine.advice import advise
-from engine.initializers import INITIALIZERS
-from engine.losses import LOSSES
-from engine.model import summary_rows
-from engine.optimizers import OPTIMIZERS
-from engine.schedules import SCHEDULES, schedule_function
+from engine.backends.plan import summary_rows
+from engine.nn.activations import ACTIVATIONS
+from engine.nn.initializers import INITIALIZERS
+from engine.nn.losses import LOSSES
+from engine.nn.optimizers import OPTIMIZERS
+from engine.nn.schedules import SCHEDULES, schedule_function
 from engine.spec import DATASETS, MONITORS, SCALINGS, SYNTHETIC
 
 from ..messages import DraftChanged
 from ..widgets.fields import Field
+
+#: the keys of the fixes the engine's advice offers (engine/ never names a key)
+FIX_KEYS = {"match_output": " Press o to match it."}
 
 
 def _short(initializer) -> str:
@@ -244,7 +246,8 @@ class BuildScreen(Screen):
         advice = self.query_one("#advice", Static)
         if exp is not None:
             items = advise(exp, info.n_classes if info else None, info.task if info else None)
-            advice.update("\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}" for a in items) or
+            advice.update("\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}{FIX_KEYS.get(a.fix, '')}"
+                                    for a in items) or
                           "Nothing to flag.")
         about = (d.get("description") or "").strip()
         self.query_one("#about", Static).update(about)

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from engine.inside_report import layer_colour, percent
+from engine.reports.inspection import layer_colour, percent
 
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 

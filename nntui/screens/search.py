@@ -18,9 +18,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 import engine
-from engine.text import printable
 from engine.atomic import folder_name
-from engine.search_report import fmt_param
+from engine.search.report import fmt_param
+from engine.text import printable
 
 from ..messages import SearchProgress
 from ..widgets.axes import epoch_ticks

@@ -16,20 +16,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import (DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent,
-                             TabPane)
+from textual.widgets import DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 import engine
-from engine.recorder import RunFolderError, RunRecorder, confusion_report
-from engine.text import printable
-from ..headless import default_folder, epoch_line, event_line, inside_line
-
 from engine.events import DownloadProgress
+from engine.reports.recorder import RunFolderError, RunRecorder, confusion_report
+from engine.text import printable
 
+from ..headless import default_folder, epoch_line, event_line, inside_line
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
-from ..widgets.boundary import BoundaryMap, PlaneGrid
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
+from ..widgets.boundary import BoundaryMap, PlaneGrid
 from ..widgets.samples import SampleStrip, misclassified
 
 REDRAW_SECONDS = 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Registry
+from ..registry import Registry
 
 
 class Activation:

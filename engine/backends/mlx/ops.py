@@ -1,5 +1,5 @@
 """The model as pure MLX functions: forward pass, loss with penalties, accuracy. The formulas are
-the NumPy backend's (engine/activations.py, engine/losses.py); here they are written once more in
+the NumPy backend's (engine/nn/activations.py, engine/nn/losses.py), keyed by the same registry names; here they are written once more in
 MLX so that autodiff and mx.compile can work on them."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import mlx.core as mx
 
-from ..losses import CLIP, fused
-from ..spec import BatchNormSpec, DenseSpec, DropoutSpec
+from ...nn.losses import CLIP, fused
+from ...spec import BatchNormSpec, DenseSpec, DropoutSpec
 
 
 @dataclass(frozen=True)
@@ -25,18 +25,20 @@ class Plan:
         return cls(tuple(exp.model.layers), exp.model.loss, fused(exp.model.loss, exp.model.output.activation))
 
 
+#: The activations by their registry names (engine/nn/activations.py has the formulas); a name
+#: missing here is a KeyError, never a silent linear layer (tests check the key sets match).
+ACTIVATIONS = {
+    "linear": lambda z, slope: z,
+    "relu": lambda z, slope: mx.maximum(z, 0.0),
+    "leaky_relu": lambda z, slope: mx.maximum(z, slope * z),
+    "sigmoid": lambda z, slope: mx.sigmoid(z),
+    "tanh": lambda z, slope: mx.tanh(z),
+    "softmax": lambda z, slope: mx.softmax(z, axis=-1),
+}
+
+
 def activate(name: str, z, slope: float):
-    if name == "relu":
-        return mx.maximum(z, 0.0)
-    if name == "leaky_relu":
-        return mx.maximum(z, slope * z)
-    if name == "sigmoid":
-        return mx.sigmoid(z)
-    if name == "tanh":
-        return mx.tanh(z)
-    if name == "softmax":
-        return mx.softmax(z, axis=-1)
-    return z
+    return ACTIVATIONS[name](z, slope)
 
 
 def param(i: int, name: str, trainable: dict, frozen: dict):
@@ -70,21 +72,29 @@ def forward(plan: Plan, trainable: dict, frozen: dict, stats: dict, x, training:
     return a, z, new_stats
 
 
+def _clipped(out):
+    return mx.clip(out, CLIP, 1 - CLIP)
+
+
+#: The losses on probabilities, by registry name (engine/nn/losses.py has the formulas).
+LOSSES = {
+    "mse": lambda out, t: mx.mean(mx.square(out - t)),
+    "binary_crossentropy": lambda out, t: -mx.mean(t * mx.log(_clipped(out)) + (1 - t) * mx.log(1 - _clipped(out))),
+    "categorical_crossentropy": lambda out, t: -mx.sum(t * mx.log(_clipped(out))) / out.shape[0],
+    "sparse_categorical_crossentropy": lambda out, t: -mx.sum(t * mx.log(_clipped(out))) / out.shape[0],
+}
+#: The same on logits where the output activation is fused into the loss (stable, one pass).
+FUSED_LOSSES = {
+    "binary_crossentropy": lambda z, t: mx.mean(mx.maximum(z, 0) - z * t + mx.log1p(mx.exp(-mx.abs(z)))),
+    "categorical_crossentropy": lambda z, t: -mx.sum(t * (z - mx.logsumexp(z, axis=1, keepdims=True))) / z.shape[0],
+    "sparse_categorical_crossentropy":
+        lambda z, t: -mx.sum(t * (z - mx.logsumexp(z, axis=1, keepdims=True))) / z.shape[0],
+}
+
+
 def data_loss(plan: Plan, out, logits, t):
-    """The loss of a batch, without penalties (see engine/losses.py for the formulas)."""
-    loss = plan.loss
-    if plan.fused and loss == "binary_crossentropy":
-        z = logits
-        return mx.mean(mx.maximum(z, 0) - z * t + mx.log1p(mx.exp(-mx.abs(z))))
-    if plan.fused:
-        lse = mx.logsumexp(logits, axis=1, keepdims=True)
-        return -mx.sum(t * (logits - lse)) / logits.shape[0]
-    if loss == "mse":
-        return mx.mean(mx.square(out - t))
-    p = mx.clip(out, CLIP, 1 - CLIP)
-    if loss == "binary_crossentropy":
-        return -mx.mean(t * mx.log(p) + (1 - t) * mx.log(1 - p))
-    return -mx.sum(t * mx.log(p)) / out.shape[0]
+    """The loss of a batch, without penalties (targets as a matrix)."""
+    return FUSED_LOSSES[plan.loss](logits, t) if plan.fused else LOSSES[plan.loss](out, t)
 
 
 def penalty(plan: Plan, trainable: dict, frozen: dict):

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_text_atomic
-from .errors import WriteError
-from .events import HISTORY_FIELDS, Event, _jsonable
-from .inside_report import inside_files, inside_markdown
-from .model import save_model, summary_text
-from .report import TRAIN, VALIDATION, markdown_report, svg_chart
+from ..atomic import write_text_atomic
+from ..backends.plan import summary_text
+from ..events import HISTORY_FIELDS, Event, _jsonable
+from ..saving import save_model
+from .inspection import inside_files, inside_markdown
+from .run import markdown_report
+from .svg import TRAIN, VALIDATION, svg_chart
 
 
 class RunFolderError(OSError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import make_activation
+from ...nn.activations import make_activation
 
 
 class Layer:
@@ -21,12 +21,6 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.state: dict[str, np.ndarray] = {}
         self._buffers: dict[tuple, np.ndarray] = {}
-
-    def param_shapes(self, fan_in: int) -> dict[str, tuple]:
-        return {}
-
-    def state_shapes(self, fan_in: int) -> dict[str, tuple]:
-        return {}
 
     def buffer(self, name: str, shape: tuple, dtype) -> np.ndarray:
         key = (name, shape)
@@ -58,9 +52,6 @@ class Dense(Layer):
         self.is_output = is_output
         self.l1, self.l2 = spec.l1, spec.l2
         self._ones: dict[int, np.ndarray] = {}
-
-    def param_shapes(self, fan_in):
-        return {"kernel": (fan_in, self.units), "bias": (self.units,)}
 
     def forward(self, x, training, update_stats):
         w, b = self.params["kernel"], self.params["bias"]
@@ -146,12 +137,6 @@ class BatchNorm(Layer):
         super().__init__(index, units)
         self.momentum, self.eps = spec.momentum, spec.epsilon
         self.trainable = spec.trainable
-
-    def param_shapes(self, fan_in):
-        return {"gamma": (fan_in,), "beta": (fan_in,)}
-
-    def state_shapes(self, fan_in):
-        return {"moving_mean": (fan_in,), "moving_variance": (fan_in,)}
 
     def forward(self, x, training, update_stats):
         gamma, beta = self.params["gamma"], self.params["beta"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import losses as L
-from ..model import LayerPlan, initial_weights, plan_layers, summary_text
-from ..optimizers import make_optimizer
-from ..spec import BatchNormSpec, DenseSpec, Experiment
-from .numpy_layers import BatchNorm, Dense, Dropout, Layer
+from ...nn import losses as L
+from ...nn.optimizers import make_optimizer
+from ...spec import BatchNormSpec, DenseSpec, Experiment
+from ..plan import LayerPlan, initial_weights, plan_layers, summary_text
+from .layers import BatchNorm, Dense, Dropout, Layer
 
 EVAL_CHUNK = 2048
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 from html import escape
 
-from .report import fmt_value, svg_chart
+from .run import fmt_value
+from .svg import svg_chart
 
 #: one hue per layer, first layer to last (dark blue to orange), readable on white
 LAYER_COLOURS = ("#1f3b8f", "#2f6fbf", "#2a9dac", "#3aa56a", "#8bab2e", "#d6a21e", "#e8741c", "#d63c28",

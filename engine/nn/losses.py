@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Registry
+from ..registry import Registry
 
 LOSSES: Registry[str] = Registry("loss")
 LOSSES.add("sparse_categorical_crossentropy", "sparse_categorical_crossentropy",

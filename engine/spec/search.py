@@ -23,8 +23,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .errors import SpecError
+from ..errors import SpecError
 from .fieldpath import get_path, set_path, split_path
+from .monitors import MONITORS, direction_of
 
 SAMPLERS = ("random", "grid", "tpe")
 PRUNERS = ("none", "hyperband", "successive_halving")
@@ -138,7 +139,6 @@ class SearchSpec:
         trials = raw.get("trials", cls.trials)
         if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
             raise SpecError("search.trials", f"must be a positive integer, got {trials!r}")
-        from .spec import MONITORS   # the early-stopping monitors (spec imports this module)
 
         for key, valid in (("sampler", SAMPLERS), ("pruner", PRUNERS), ("monitor", MONITORS)):
             if raw.get(key, getattr(cls, key)) not in valid:
@@ -159,7 +159,7 @@ class SearchSpec:
 
     @property
     def direction(self) -> str:
-        return "maximize" if self.monitor.endswith("accuracy") else "minimize"
+        return "maximize" if direction_of(self.monitor) == "max" else "minimize"
 
     def to_dict(self) -> dict:
         return {"trials": self.trials, "sampler": self.sampler, "pruner": self.pruner, "monitor": self.monitor,

@@ -7,8 +7,14 @@ import csv
 import io
 import math
 from html import escape
+from pathlib import Path
 
-from .report import _ticks, fmt_value
+from ..atomic import write_text_atomic
+from ..reports.run import fmt_value
+from ..reports.svg import _ticks
+from ..spec import Experiment
+from .study import counted_trials
+from .worker import trial_experiment
 
 COMPLETE, PRUNED, OTHER = "#3a8fd9", "#e8891c", "#999999"
 
@@ -145,3 +151,40 @@ def params_svg(rows: list[dict], exp) -> str:
             _scatter(out, x0, y0, panel_w, panel_h, pts, labels, x_log=d.log, x_range=tl, label=d.path)
     out.append("</svg>")
     return "\n".join(out)
+
+
+# -- what a search leaves ---------------------------------------------------------------------------
+
+def trial_rows(study, exp: Experiment) -> list[dict]:
+    """One row per trial that counts (running ones included), best first, then by number."""
+    rows = []
+    for t in counted_trials(study):
+        a = t.user_attrs
+        state = t.state.name.lower()
+        if state == "fail":
+            state = "diverged" if a.get("diverged") else "failed"
+        value = t.value if t.state.name == "COMPLETE" else (
+            t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None)
+        rows.append({"trial": t.number, "state": state, "value": value,
+                     "epochs": a.get("epochs", len(t.intermediate_values)), "seconds": a.get("seconds"),
+                     "params": {d.path: t.params.get(d.path) for d in exp.search.space},
+                     "folder": a.get("folder", ""), "host": a.get("host", ""),
+                     "curve": [t.intermediate_values[k] for k in sorted(t.intermediate_values)]})
+    sign = -1 if exp.search.direction == "maximize" else 1
+    rows.sort(key=lambda r: (r["state"] != "complete", sign * r["value"] if r["value"] is not None else math.inf,
+                             r["trial"]))
+    return rows
+
+
+def write_results(study, exp: Experiment, report: str | Path) -> dict:
+    """The leaderboard (CSV and Markdown), the best experiment as TOML and the plots."""
+    report = Path(report)
+    rows = trial_rows(study, exp)
+    write_text_atomic(report / "leaderboard.csv", leaderboard_csv(rows, exp))
+    write_text_atomic(report / "objective.svg", objective_svg(rows, exp))
+    write_text_atomic(report / "params.svg", params_svg(rows, exp))
+    best = next((r for r in rows if r["state"] == "complete"), None)
+    if best is not None:
+        trial_experiment(exp, best["params"], best["trial"]).to_toml(report / "best.toml")
+    write_text_atomic(report / "leaderboard.md", leaderboard_markdown(rows, exp, best))
+    return {"rows": rows, "best": best}

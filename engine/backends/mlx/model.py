@@ -9,15 +9,14 @@ shape) and is reused every epoch."""
 
 from __future__ import annotations
 
+import mlx.core as mx
 import numpy as np
 
-import mlx.core as mx
-
-from .. import losses as L
-from ..model import initial_weights, plan_layers, summary_text
-from ..spec import Experiment
-from . import mlx_ops as ops
-from .mlx_optimizers import init_state, update
+from ...nn import losses as L
+from ...spec import Experiment
+from ..plan import initial_weights, plan_layers, summary_text
+from . import ops
+from .optimizers import init_state, update
 
 EVAL_CHUNK = 4096
 

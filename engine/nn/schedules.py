@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .registry import Registry
+from ..registry import Registry
 
 SCHEDULES: Registry = Registry("schedule")
 

@@ -1,114 +1,18 @@
-"""Backend-agnostic model pieces: the layer plan, seeded initial weights, the Keras-like summary,
-saving and loading model.npz (no pickle), and transfer of weights by layer index."""
+"""model.npz: saving a model (weights by layer index, the experiment that rebuilds it, the data
+scaling; no pickle), reading one back with every field checked, and transferring weights by layer."""
 
 from __future__ import annotations
 
 import io
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import write_atomic
 from .errors import SpecError
-from .initializers import initial_kernel
-from .spec import BatchNormSpec, DenseSpec, DropoutSpec, Experiment
-
-
-@dataclass(frozen=True)
-class LayerPlan:
-    index: int
-    spec: object
-    fan_in: int
-    units: int          # output width
-
-    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
-        if isinstance(self.spec, DenseSpec):
-            return {"kernel": (self.fan_in, self.units), "bias": (self.units,)}
-        if isinstance(self.spec, BatchNormSpec):
-            n = self.fan_in
-            return {"gamma": (n,), "beta": (n,), "moving_mean": (n,), "moving_variance": (n,)}
-        return {}
-
-    def trainable_names(self) -> tuple[str, ...]:
-        if isinstance(self.spec, DenseSpec):
-            return ("kernel", "bias") if self.spec.trainable else ()
-        if isinstance(self.spec, BatchNormSpec):
-            return ("gamma", "beta") if self.spec.trainable else ()
-        return ()
-
-    def gradient_names(self) -> tuple[str, ...]:
-        """Weights that have a gradient (frozen or not): all but batch-norm statistics."""
-        if isinstance(self.spec, DenseSpec):
-            return ("kernel", "bias")
-        if isinstance(self.spec, BatchNormSpec):
-            return ("gamma", "beta")
-        return ()
-
-
-def plan_layers(model_spec, input_dim: int) -> list[LayerPlan]:
-    plans, width = [], input_dim
-    for i, layer in enumerate(model_spec.layers):
-        units = layer.units if isinstance(layer, DenseSpec) else width
-        plans.append(LayerPlan(i, layer, width, units))
-        width = units
-    return plans
-
-
-def initial_weights(exp: Experiment, input_dim: int, dtype=np.float32) -> dict[str, np.ndarray]:
-    """Every weight, drawn layer by layer from one generator seeded by ``exp.seed``; the same
-    numbers for every backend."""
-    rng = np.random.default_rng(exp.seed)
-    out: dict[str, np.ndarray] = {}
-    for p in plan_layers(exp.model, input_dim):
-        if isinstance(p.spec, DenseSpec):
-            out[f"{p.index}.kernel"] = initial_kernel(p.spec.initializer, rng, p.fan_in, p.units,
-                                                      p.spec.init_scale, dtype)
-            out[f"{p.index}.bias"] = np.zeros(p.units, dtype=dtype)
-        elif isinstance(p.spec, BatchNormSpec):
-            out[f"{p.index}.gamma"] = np.ones(p.fan_in, dtype=dtype)
-            out[f"{p.index}.beta"] = np.zeros(p.fan_in, dtype=dtype)
-            out[f"{p.index}.moving_mean"] = np.zeros(p.fan_in, dtype=dtype)
-            out[f"{p.index}.moving_variance"] = np.ones(p.fan_in, dtype=dtype)
-    return out
-
-
-def summary_rows(exp: Experiment, input_dim: int) -> list[dict]:
-    """One row per layer: index, name, output shape, parameters, trainable parameters."""
-    rows = [{"index": None, "layer": "Input", "output_shape": (None, input_dim), "params": 0, "trainable": 0}]
-    for p in plan_layers(exp.model, input_dim):
-        shapes = p.weight_shapes()
-        params = sum(int(np.prod(s)) for s in shapes.values())
-        trainable = sum(int(np.prod(shapes[n])) for n in p.trainable_names())
-        if isinstance(p.spec, DenseSpec):
-            name = f"Dense {p.spec.activation}" + ("" if p.spec.trainable else " (frozen)")
-        elif isinstance(p.spec, DropoutSpec):
-            name = f"Dropout {p.spec.rate:g}"
-        else:
-            name = "BatchNorm" + ("" if p.spec.trainable else " (frozen)")
-        rows.append({"index": p.index, "layer": name, "output_shape": (None, p.units),
-                     "params": params, "trainable": trainable})
-    return rows
-
-
-def summary_text(exp: Experiment, input_dim: int) -> str:
-    rows = summary_rows(exp, input_dim)
-    lines = [f"{'#':>3}  {'Layer':<24}{'Output shape':<16}{'Params':>12}", "-" * 55]
-    for r in rows:
-        idx = "" if r["index"] is None else str(r["index"])
-        lines.append(f"{idx:>3}  {r['layer']:<24}{str(r['output_shape']):<16}{r['params']:>12,}")
-    total = sum(r["params"] for r in rows)
-    trainable = sum(r["trainable"] for r in rows)
-    lines += ["-" * 55, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {total - trainable:,}"]
-    return "\n".join(lines)
-
-
-# -- saving and loading ----------------------------------------------------------------------
-
-META_KEYS = ("__experiment__", "__input_dim__", "__meta__")
+from .spec import Experiment
 
 
 def save_model(model, path: str | Path, scaler: dict | None = None, meta: dict | None = None) -> Path:

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from ..registry import Registry
 from .parallel import split_run
-from .registry import Registry
 
 OPTIMIZERS: Registry[type["Optimizer"]] = Registry("optimizer")
 

@@ -1,0 +1,87 @@
+"""The one SVG chart writer: a line chart of per-epoch values with the best-epoch and
+early-stop markers, for report.md, the inspected statistics and a search's plots."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+TRAIN, VALIDATION = "#3a8fd9", "#e8891c"      # the theme's train / validation hues, darkened for white pages
+MARK_BEST, MARK_STOP = "^", "x"
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        hi = lo + 1.0
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def svg_chart(title: str, series: list[tuple[str, list, str]], best: int | None = None,
+              stop: int | None = None, width: int = 640, height: int = 320, log: bool = False,
+              first: int = 1, legend_width: int = 150) -> str:
+    """A line chart over epochs ``first``.. (one value per epoch): ``series`` is (label, values or
+    None, colour); the best epoch is marked on the last series that has a value there, the stop
+    epoch on every series. ``log``: a log10 value axis (values <= 0 are left out)."""
+    def usable(v):
+        return v is not None and math.isfinite(v) and (v > 0 or not log)
+
+    tf = (lambda v: math.log10(v)) if log else (lambda v: v)
+    pts = [(i + first, tf(v)) for _, ys, _ in series for i, v in enumerate(ys) if usable(v)]
+    if not pts:
+        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60"><text x="10" y="30">{escape(title)}: no data</text></svg>'
+    n = max(len(ys) for _, ys, _ in series)
+    last = first + n - 1
+    y_lo, y_hi = min(v for _, v in pts), max(v for _, v in pts)
+    pad = (y_hi - y_lo) * 0.08 or abs(y_hi) * 0.1 or 1.0
+    y_lo, y_hi = y_lo - pad, y_hi + pad
+    left, right, top, bottom = 60, 20, 34, 40
+    outside = len(series) > 3          # many series: the legend goes right of the plot, not over it
+    if outside:
+        width += legend_width
+        right += legend_width
+    pw, ph = width - left - right, height - top - bottom
+    x_of = (lambda e: left + (e - first) / max(1, last - first) * pw)
+    y_of = (lambda v: top + (y_hi - tf(v)) / (y_hi - y_lo) * ph)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+    ticks = ([10.0 ** k for k in range(math.ceil(y_lo), math.floor(y_hi) + 1)] if log else _ticks(y_lo, y_hi))
+    for t in ticks:
+        y = y_of(t)
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{t:.4g}</text>')
+    step = max(1, math.ceil(n / 10))
+    for e in range(first, last + 1, step):
+        out.append(f'<text x="{x_of(e):.1f}" y="{top + ph + 16}" text-anchor="middle" fill="#555">{e}</text>')
+    out.append(f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle" fill="#555">epoch</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>')
+    for k, (label, ys, colour) in enumerate(series):
+        coords = [(x_of(i + first), y_of(v)) for i, v in enumerate(ys) if usable(v)]
+        if not coords:
+            continue
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords]
+        lx = left + pw + 12 if outside else left + pw - legend_width
+        ly = top + 14 + 16 * k
+        out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" stroke-width="2"/>')
+        out.append(f'<text x="{lx + 24}" y="{ly}">{escape(label)}</text>')
+    for epoch, symbol, colour, label in ((best, MARK_BEST, "#2a9d2a", "best"), (stop, MARK_STOP, "#d62828", "stop")):
+        if not epoch:
+            continue
+        for _, ys, _ in (series[-1:] if symbol == MARK_BEST else series):
+            v = ys[epoch - first] if 0 <= epoch - first < len(ys) else None
+            if usable(v):
+                out.append(f'<text x="{x_of(epoch):.1f}" y="{y_of(v) - 8:.1f}" text-anchor="middle" '
+                           f'font-size="15" font-weight="bold" fill="{colour}">{symbol}</text>')
+        x = x_of(epoch)
+        anchor = "end" if x > left + pw - 40 else "start" if x < left + 40 else "middle"
+        out.append(f'<text x="{x:.1f}" y="{top + ph - 6}" text-anchor="{anchor}" fill="{colour}">'
+                   f'{label} @{epoch}</text>')
+    out.append("</svg>")
+    return "\n".join(out)

@@ -1,0 +1,16 @@
+"""The experiment spec: frozen dataclasses for everything a run needs, read from and written to
+TOML, one table per file (data, layers, training, search), the field checks and field paths
+below them. Parsing names the field (``model.layers[2].units``) in every error."""
+
+from .checks import _bool, _check_keys, _choice, _float, _int, _names, _str, _table  # noqa: F401
+from .data import DATASETS, FILE_DATASETS, SCALINGS, SYNTHETIC, DataSpec
+from .experiment import BACKENDS, Experiment, with_overrides
+from .layers import LAYER_TYPES, BatchNormSpec, DenseSpec, DropoutSpec, LayerSpec, ModelSpec, parse_layer
+from .monitors import MONITORS, direction_of
+from .search import SearchSpec
+from .training import MODES, SCHEDULE_UNITS, EarlyStoppingSpec, OptimizerSpec, ScheduleSpec, TrainSpec
+
+__all__ = ["Experiment", "DataSpec", "ModelSpec", "DenseSpec", "DropoutSpec", "BatchNormSpec",
+           "OptimizerSpec", "ScheduleSpec", "TrainSpec", "EarlyStoppingSpec", "LayerSpec", "SearchSpec",
+           "with_overrides", "DATASETS", "FILE_DATASETS", "SYNTHETIC", "SCALINGS", "BACKENDS", "LAYER_TYPES",
+           "MONITORS", "MODES", "SCHEDULE_UNITS", "direction_of", "parse_layer"]

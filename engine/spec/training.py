@@ -1,0 +1,170 @@
+"""[optimizer], [schedule], [train] and [early_stopping]."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import SpecError
+from ..nn.optimizers import OPTIMIZERS
+from ..nn.schedules import SCHEDULES
+from .checks import _bool, _check_keys, _choice, _float, _int, _names, _table
+from .monitors import MONITORS, direction_of
+
+MODES = ("auto", "min", "max")
+SCHEDULE_UNITS = ("epoch", "step")
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """The optimizer and exactly its own hyperparameters (others are None)."""
+
+    name: str = "rmsprop"
+    learning_rate: float = 0.001
+    momentum: float | None = None
+    nesterov: bool | None = None
+    rho: float | None = None
+    beta_1: float | None = None
+    beta_2: float | None = None
+    epsilon: float | None = None
+    initial_accumulator_value: float | None = None
+
+    @classmethod
+    def parse(cls, raw: Any, path: str = "optimizer") -> "OptimizerSpec":
+        raw = _table(raw, path)
+        _check_keys(raw, path, _names(cls))
+        name = OPTIMIZERS.canonical(raw.get("name", cls.name), f"{path}.name")
+        defaults = OPTIMIZERS.get(name).defaults
+        for key in raw:
+            if key != "name" and key not in defaults:
+                raise SpecError(f"{path}.{key}", f"is not a setting of {name}; "
+                                f"{name} has: {', '.join(defaults)}")
+        values: dict[str, Any] = {}
+        for key, default in defaults.items():
+            v = raw.get(key, default)
+            p = f"{path}.{key}"
+            if key == "nesterov":
+                values[key] = _bool(v, p)
+            elif key == "learning_rate":
+                values[key] = _float(v, p, 0.0, 1e3, lo_open=True)
+            elif key in ("momentum", "rho", "beta_1", "beta_2"):
+                values[key] = _float(v, p, 0.0, 1.0, hi_open=True)
+            elif key == "epsilon":
+                values[key] = _float(v, p, 0.0, 1.0, lo_open=True)
+            else:
+                values[key] = _float(v, p, 0.0)
+        return cls(name=name, **values)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """This optimizer's own settings, learning rate included."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "name" and v is not None}
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, **self.hyperparameters()}
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A learning-rate schedule and exactly its own settings (others are None)."""
+
+    name: str = "constant"
+    unit: str = "epoch"               # what one unit of decay_every/step_size/period counts
+    decay_rate: float | None = None
+    decay_every: float | None = None
+    staircase: bool | None = None
+    max_lr: float | None = None
+    step_size: float | None = None
+    period: float | None = None
+    period_mult: float | None = None
+    min_lr: float | None = None
+
+    @classmethod
+    def parse(cls, raw: Any, path: str = "schedule") -> "ScheduleSpec":
+        raw = _table(raw, path)
+        _check_keys(raw, path, _names(cls))
+        name = SCHEDULES.canonical(raw.get("name", cls.name), f"{path}.name")
+        defaults = SCHEDULES.get(name).defaults
+        for key in raw:
+            if key not in ("name", "unit") and key not in defaults:
+                have = ", ".join(["unit", *defaults])
+                raise SpecError(f"{path}.{key}", f"is not a setting of the {name} schedule; it has: {have}")
+        values: dict[str, Any] = {"unit": _choice(raw.get("unit", "epoch"), f"{path}.unit", SCHEDULE_UNITS)}
+        for key, default in defaults.items():
+            v = raw.get(key, default)
+            p = f"{path}.{key}"
+            if key == "staircase":
+                values[key] = _bool(v, p)
+            elif key == "decay_rate" and name in ("exponential", "step"):
+                values[key] = _float(v, p, 0.0, 1.0, lo_open=True)
+            elif key in ("decay_every", "step_size", "period"):
+                values[key] = _float(v, p, 0.0, lo_open=True)
+            elif key == "period_mult":
+                values[key] = _float(v, p, 1.0)
+            elif key == "max_lr":
+                values[key] = _float(v, p, 0.0, 1e3, lo_open=True)
+            else:
+                values[key] = _float(v, p, 0.0)
+        return cls(name=name, **values)
+
+    def settings(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("name", "unit") and v is not None}
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "unit": self.unit, **self.settings()}
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    epochs: int = 20
+    batch_size: int = 32
+    shuffle: bool = True
+    inspect: bool = False      # per-layer statistics each epoch (engine.inspection)
+
+    @classmethod
+    def parse(cls, raw: Any, path: str = "train") -> "TrainSpec":
+        raw = _table(raw, path)
+        _check_keys(raw, path, _names(cls))
+        return cls(
+            epochs=_int(raw.get("epochs", cls.epochs), f"{path}.epochs"),
+            batch_size=_int(raw.get("batch_size", cls.batch_size), f"{path}.batch_size"),
+            shuffle=_bool(raw.get("shuffle", True), f"{path}.shuffle"),
+            inspect=_bool(raw.get("inspect", False), f"{path}.inspect"),
+        )
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        if not self.inspect:          # files written before the field existed stay as they were
+            del out["inspect"]
+        return out
+
+
+@dataclass(frozen=True)
+class EarlyStoppingSpec:
+    monitor: str = "val_loss"
+    patience: int = 3
+    min_delta: float = 0.0
+    mode: str = "auto"                 # auto: max for accuracy, min otherwise
+    restore_best_weights: bool = False
+    smoothing: int = 1                 # moving-average window over the monitored value (1: none)
+
+    @classmethod
+    def parse(cls, raw: Any, path: str = "early_stopping") -> "EarlyStoppingSpec":
+        raw = _table(raw, path)
+        _check_keys(raw, path, _names(cls))
+        return cls(
+            monitor=_choice(raw.get("monitor", cls.monitor), f"{path}.monitor", MONITORS),
+            patience=_int(raw.get("patience", cls.patience), f"{path}.patience", 0),
+            min_delta=_float(raw.get("min_delta", 0.0), f"{path}.min_delta", 0.0),
+            mode=_choice(raw.get("mode", "auto"), f"{path}.mode", MODES),
+            restore_best_weights=_bool(raw.get("restore_best_weights", False), f"{path}.restore_best_weights"),
+            smoothing=_int(raw.get("smoothing", 1), f"{path}.smoothing"),
+        )
+
+    @property
+    def direction(self) -> str:
+        """'min' or 'max': the mode, with 'auto' resolved from the monitor's name."""
+        return self.mode if self.mode != "auto" else direction_of(self.monitor)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
