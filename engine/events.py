@@ -186,6 +186,8 @@ class Finished(Event):
     test_loss: float | None = None
     test_accuracy: float | None = None
     test_mae: float | None = None
+    #: class_names, confusion_matrix, per_class_accuracy and mistakes (engine/evaluation.py)
+    evaluation: dict | None = None
 
 
 @dataclass(frozen=True)

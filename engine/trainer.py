@@ -14,6 +14,7 @@ from .api import build_model
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
+from .evaluation import Evaluation, evaluate_test
 from .events import (
     BatchProgress,
     Diverged,
@@ -42,6 +43,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     reason: str = "completed"     # completed | early_stopping | stopped | diverged
+    evaluation: Evaluation | None = None   # the test set's confusion report and mistakes (engine/evaluation.py)
 
     @property
     def stopped_early(self) -> bool:
@@ -195,17 +197,19 @@ class _Run:
                 and stopper.best_epoch != epochs_run):
             model.set_weights(self.best_weights)
             self.emit(WeightsRestored(epochs_run, stopper.best_epoch, stopper.monitor, stopper.best))
-        test = model.evaluate(self.data.x_test, self.data.y_test) if len(self.data.x_test) else {}
+        evaluation = evaluate_test(model, self.data)
+        self.result.evaluation = evaluation
         total = time.perf_counter() - self.t_start
         sps = epochs_run * self.n / self.train_seconds if self.train_seconds and epochs_run else 0.0
         best_epoch = stopper.best_epoch if stopper else None
         self.result.reason = reason
         self.result.metrics = {
-            "test_loss": test.get("loss"), "test_accuracy": test.get("accuracy"), "test_mae": test.get("mae"),
+            **{k: evaluation.metrics.get(k) for k in ("test_loss", "test_accuracy", "test_mae")},
             "epochs_run": epochs_run, "best_epoch": best_epoch, "stopped_early": reason == "early_stopping",
             "reason": reason, "backend": choice.name, "device": choice.device, "seconds": total,
             "samples_per_second": sps,
         }
+        m = self.result.metrics
         self.emit(Finished(reason, epochs_run, best_epoch, reason == "early_stopping", total, sps,
-                           test.get("loss"), test.get("accuracy"), test.get("mae")))
+                           m["test_loss"], m["test_accuracy"], m["test_mae"], evaluation.to_dict()))
         return self.result

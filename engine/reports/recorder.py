@@ -11,10 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from ..atomic import write_text_atomic
 from ..backends.plan import summary_text
+from ..evaluation import evaluate_test
 from ..events import HISTORY_FIELDS, Event, _jsonable
 from ..saving import save_model
 from .inspection import inside_files, inside_markdown
@@ -181,7 +180,7 @@ class RunRecorder:
         metrics.setdefault("epochs_run", len(self.history))
         metrics["interrupted"] = interrupted
         if evaluate and self.data.task == "classification" and len(self.data.x_test):
-            metrics.update(self._confusion())
+            metrics.update(self._confusion())     # the trainer's, from its finished event
         metrics = _jsonable(metrics)
         failures = [self.write_error] if self.write_error else []
         self._save_model(failures)
@@ -215,7 +214,10 @@ class RunRecorder:
                     failures.append(str(exc))
 
     def _confusion(self) -> dict:
-        return confusion_report(self.model, self.data)
+        finished = next((e for e in reversed(self.events) if e["event"] == "finished" and e.get("evaluation")), None)
+        if finished is not None:
+            return {k: v for k, v in finished["evaluation"].items() if k != "mistakes"}
+        return evaluate_test(self.model, self.data).confusion()   # a run that ended without the trainer's word
 
     def _write_report(self, metrics: dict) -> None:
         h = self.history
@@ -247,18 +249,6 @@ class RunRecorder:
                 except OSError as exc:     # the last buffered lines did not fit on the disk
                     self.write_error = self.write_error or f"cannot write {fh.name}: {exc.strerror or exc}"
         self._lock.release()
-
-
-def confusion_report(model, data) -> dict:
-    """The test set's confusion matrix (rows: true class), class names and per-class accuracy."""
-    with np.errstate(all="ignore"):  # a diverged model's last finite weights may still overflow
-        probs = model.predict(data.x_test)
-    pred = (probs[:, 0] > 0.5).astype(int) if probs.shape[1] == 1 else probs.argmax(axis=1)
-    k = len(data.class_names)
-    cm = np.zeros((k, k), dtype=int)
-    np.add.at(cm, (np.asarray(data.y_test, dtype=int), pred), 1)
-    per_class = [float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None for i in range(k)]
-    return {"class_names": list(data.class_names), "confusion_matrix": cm.tolist(), "per_class_accuracy": per_class}
 
 
 def read_history(folder: Path) -> list[dict]:

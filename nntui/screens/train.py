@@ -21,14 +21,14 @@ from textual_plotext import PlotextPlot
 
 import engine
 from engine.events import DownloadProgress
-from engine.reports.recorder import RunFolderError, RunRecorder, confusion_report
+from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
 from ..headless import default_folder, epoch_line, event_line, inside_line
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 from ..widgets.boundary import BoundaryMap, PlaneGrid
-from ..widgets.samples import SampleStrip, misclassified
+from ..widgets.samples import SampleStrip, mistake_samples
 
 REDRAW_SECONDS = 0.5
 BATCH_EVENT_SECONDS = 0.5   # batch progress twice a second: each costs the training thread UI work
@@ -506,9 +506,9 @@ def _clock(seconds: float) -> str:
 
 
 def _outcome(result) -> dict | None:
-    """End-of-run figures for a classification run with a test set (computed in the worker thread):
-    the confusion report and the most confident mistakes."""
-    d = result.data
-    if d.task != "classification" or not len(d.x_test):
+    """End-of-run figures for a classification run with a test set: the trainer's evaluation
+    (computed once, in the worker thread), with the mistakes' images."""
+    ev = result.evaluation
+    if ev is None or ev.confusion_matrix is None:
         return None
-    return {"confusion": confusion_report(result.model, d), "misclassified": misclassified(result.model, d)}
+    return {"confusion": ev.confusion(), "misclassified": mistake_samples(ev, result.data)}

@@ -9,6 +9,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from engine.evaluation import class_probabilities
+
 CLASS_COLOURS = ((95, 175, 255), (255, 175, 95), (135, 215, 95), (255, 95, 135), (175, 135, 255),
                  (95, 215, 215), (215, 215, 95), (200, 200, 200))
 
@@ -38,9 +40,7 @@ class PlaneGrid:
     def probabilities(self, model) -> np.ndarray:
         """(height, width, classes): the model's class probabilities over the plane."""
         with np.errstate(all="ignore"):
-            p = model.predict(self.points)
-        if p.shape[1] == 1:  # one sigmoid unit
-            p = np.concatenate([1 - p, p], axis=1)
+            p = class_probabilities(model.predict(self.points))
         return np.nan_to_num(p).reshape(self.height, self.width, -1)
 
 

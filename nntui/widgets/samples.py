@@ -11,25 +11,14 @@ from textual.widget import Widget
 from engine.text import printable
 
 
-def misclassified(model, data, count: int = 6) -> list[dict]:
-    """The test samples the model got wrong with the most confidence (computed in the training
-    thread): image (if the data has an image shape), true class, top-2 predicted probabilities."""
-    if data.task != "classification" or not len(data.x_test):
-        return []
-    with np.errstate(all="ignore"):
-        probs = model.predict(data.x_test)
-    if probs.shape[1] == 1:
-        probs = np.concatenate([1 - probs, probs], axis=1)
-    pred = probs.argmax(axis=1)
-    wrong = np.flatnonzero(pred != np.asarray(data.y_test))
-    wrong = wrong[np.argsort(-probs[wrong, pred[wrong]])][:count]
-    names = data.class_names
+def mistake_samples(evaluation, data, count: int = 6) -> list[dict]:
+    """The test samples the model got wrong with the most confidence (the trainer's evaluation):
+    image (if the data has an image shape), true class, top-2 predicted probabilities."""
     out = []
-    for i in wrong:
-        top = np.argsort(-probs[i])[:2]
-        out.append({"image": data.x_test[i].reshape(data.image_shape) if data.image_shape else None,
-                    "true": printable(names[int(data.y_test[i])]),
-                    "top": [(printable(names[int(k)]), float(probs[i, k])) for k in top]})
+    for m in evaluation.mistakes[:count]:
+        image = data.x_test[m["index"]].reshape(data.image_shape) if data.image_shape else None
+        out.append({"image": image, "true": printable(m["true"]),
+                    "top": [(printable(name), p) for name, p in m["top"]]})
     return out
 
 

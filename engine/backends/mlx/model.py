@@ -153,7 +153,7 @@ class MlxModel:
         parts = [np.array(self._forward_eval(mx.array(x[i:i + batch_size]))[0]) for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.empty((0, self.units_out), np.float32)
 
-    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK) -> dict[str, float]:
+    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK, outputs: list | None = None) -> dict[str, float]:
         """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression (penalties included)."""
         x = np.asarray(x, dtype=np.float32)
         n = len(x)
@@ -164,6 +164,8 @@ class MlxModel:
             xb, yb = mx.array(x[i:i + batch_size]), y[i:i + batch_size]
             t = mx.array(self._targets(yb))
             out, logits, _ = self._forward_eval(xb)
+            if outputs is not None:     # the same pass gives the outputs (engine/evaluation.py)
+                outputs.append(np.array(out))
             total += float(ops.data_loss(self.plan, out, logits, t).item()) * len(yb)
             if self.loss in L.CLASSIFICATION:
                 right += int(ops.correct(self.plan, out, t).item())

@@ -196,9 +196,10 @@ class NumpyModel:
                  for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.empty((0, self.output.units), self.dtype)
 
-    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK) -> dict[str, float]:
+    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK, outputs: list | None = None) -> dict[str, float]:
         """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression; the loss
-        includes the L1/L2 penalties, as in training."""
+        includes the L1/L2 penalties, as in training. ``outputs``: a list that receives the
+        outputs of every chunk, so that one pass also gives the predictions."""
         x = self._as_input(x)
         n = len(x)
         if n == 0:
@@ -207,6 +208,8 @@ class NumpyModel:
         for i in range(0, n, batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
             out = self._forward(xb, training=False)
+            if outputs is not None:     # the same pass gives the outputs (engine/evaluation.py)
+                outputs.append(out.copy())
             t = self._targets(yb)
             total += self._loss(out, t, None) * len(xb)
             if self.loss in L.CLASSIFICATION:
