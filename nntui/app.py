@@ -40,6 +40,8 @@ class NNTuiApp(App):
         self.draft = Draft(experiment or default_experiment())
         self.series: dict[str, dict] = {}
         self.session_runs: list[dict] = []   # every finished run of this session, for comparison
+        self.run_state = None                 # the current run (nntui/run_state.py), set by the dashboard
+        self.run_control = None
 
     # -- start-up ------------------------------------------------------------------------------------
 
@@ -203,7 +205,21 @@ class NNTuiApp(App):
         if train is None:
             self.notify("Train first (t): the Inside view shows the running or finished model", severity="warning")
         elif not isinstance(self.screen, InsideScreen):
-            self.push_screen(InsideScreen(train))
+            self.push_screen(InsideScreen())
+
+    def _train_screen(self):
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, TrainScreen)), None)
+
+    def action_pause_run(self) -> None:
+        """Pause or resume the current run, from any screen over the dashboard."""
+        train = self._train_screen()
+        if train is not None:
+            train.action_pause()
+
+    def action_stop_run(self) -> None:
+        train = self._train_screen()
+        if train is not None:
+            train.action_stop()
 
     def action_activations(self) -> None:
         if not isinstance(self.screen, ActivationScreen):

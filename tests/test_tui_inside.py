@@ -44,11 +44,11 @@ async def test_a_demonstration_is_one_keypress_away_and_the_inside_view_shows_it
         await pilot.press("b")                  # b: vanishing gradients, trained at once, Inside view open
         await wait_until(pilot, lambda: isinstance(app.screen, InsideScreen))
         inside = app.screen
-        train = inside.train_screen
+        train = next(s for s in app.screen_stack if isinstance(s, TrainScreen))
         assert train.experiment.name == "vanishing-gradients"
         await wait_until(pilot, lambda: not train.running)
         await pilot.pause(0.7)                  # the view's next redraw tick
-        inspects = train.state.inspects
+        inspects = app.run_state.inspects
         assert [e.epoch for e in inspects] == list(range(21))
         table = inside.query_one("#layers", DataTable)
         assert table.row_count == 11
@@ -91,7 +91,7 @@ async def test_inside_view_on_a_dying_relu_run_counts_dead_units(tmp_path, monke
         assert isinstance(inside, InsideScreen)
         table = inside.query_one("#layers", DataTable)
         dead = [table.get_row_at(i)[5] for i in range(3)]
-        expected = [f"{lay['dead'] * 100:.0f}%" for lay in inside.train_screen.state.inspects[-1].layers[:3]]
+        expected = [f"{lay['dead'] * 100:.0f}%" for lay in app.run_state.inspects[-1].layers[:3]]
         assert dead == expected and all(int(d[:-1]) > 50 for d in dead)
         await pilot.press("b")                   # build, from over the dashboard
         assert isinstance(app.screen, BuildScreen)

@@ -43,20 +43,19 @@ class InsideScreen(Screen):
     InsideScreen #legend { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, train_screen) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.train_screen = train_screen
         self.shown = -1              # how many inspect events the plots show
         self.epoch_index = None      # None: follow the latest epoch
         self.layer_index = 0
 
     @property
     def inspects(self) -> list:
-        return self.train_screen.state.inspects
+        return self.app.run_state.inspects      # the app's run state, which the dashboard folds
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.train_screen.experiment.description.strip() or "", id="about")
+        yield Static(self.app.run_state.experiment.description.strip() or "", id="about")
         yield Static("", id="inside-status")
         with VerticalScroll(id="body"):
             with Horizontal(classes="row"):
@@ -70,7 +69,7 @@ class InsideScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#about").display = bool(self.train_screen.experiment.description.strip())
+        self.query_one("#about").display = bool(self.app.run_state.experiment.description.strip())
         table = self.query_one("#layers", DataTable)
         table.add_columns("layer", "activation", "units", "grad norm", "upd/weight", "dead", "saturated",
                           "distinct", "act mean", "act std")
@@ -181,7 +180,7 @@ class InsideScreen(Screen):
         self.redraw(force=True)
 
     def action_pause(self) -> None:
-        self.train_screen.action_pause()
+        self.app.action_pause_run()
 
     def action_stop(self) -> None:
-        self.train_screen.action_stop()
+        self.app.action_stop_run()

@@ -26,6 +26,7 @@ from engine.text import printable
 
 from ..headless import default_folder, epoch_line, event_line, inside_line
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
+from ..run_state import RunState
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 from ..widgets.boundary import BoundaryMap, PlaneGrid
 from ..widgets.samples import SampleStrip, mistake_samples
@@ -51,21 +52,6 @@ def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
     edges = np.linspace(0, n, width + 1).astype(int)
     return ([float(np.mean(xs[a:b])) for a, b in zip(edges[:-1], edges[1:])],
             [float(np.mean(ys[a:b])) for a, b in zip(edges[:-1], edges[1:])])
-
-
-class RunState:
-    """What the dashboard knows about the run so far (filled from events, read by the redraw)."""
-
-    def __init__(self) -> None:
-        self.started = None
-        self.history: list[dict] = []
-        self.batches: list[tuple[int, float]] = []
-        self.last_batches: list[tuple[int, float]] = []   # the finished epoch's, shown once the run ends
-        self.best_epoch = self.stop_epoch = None
-        self.no_improvement: list[int] = []
-        self.events: list = []
-        self.inspects: list = []     # per-layer statistics, epoch 0 then each epoch (the Inside view)
-        self.t0 = clock()
 
 
 class TrainScreen(Screen):
@@ -95,12 +81,12 @@ class TrainScreen(Screen):
         super().__init__()
         self.experiment = experiment
         self.control = engine.TrainingControl()
+        self.app.run_state = RunState(experiment, clock)   # views pushed over this one read it at once
         self.running = False
         self.restart_pending = False
         self.log_scale = False
         self.compare = False
         self.current_run = None
-        self.state = RunState()
         self.result = None
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
         info = engine.data.static_info(experiment.data)
@@ -149,9 +135,15 @@ class TrainScreen(Screen):
 
     # -- the run --------------------------------------------------------------------------------------
 
+    @property
+    def state(self) -> RunState:
+        """The run's state, owned by the app (the Inside view reads the same one)."""
+        return self.app.run_state
+
     def start(self) -> None:
         self.control = engine.TrainingControl()
-        self.state = RunState()
+        self.app.run_state = RunState(self.experiment, clock)
+        self.app.run_control = self.control
         self.result = None
         self.current_run = None
         self.running = True
@@ -193,41 +185,27 @@ class TrainScreen(Screen):
 
     def on_training_event(self, message: TrainingEvent) -> None:
         e, s = message.event, self.state
-        if e.kind != "batch":
-            s.events.append(e)
+        s.apply(e)
         if e.kind == "download":
             self.query_one("#download-row").display = True
             self.query_one("#download-label", Label).update(f"downloading {e.file} ")
             self.query_one("#download", ProgressBar).update(total=e.total or None, progress=e.done)
             return
         if e.kind == "run_started":
-            s.started, s.t0 = e, clock()
             self.query_one("#download-row").display = False
             self.query_one("#epochs", ProgressBar).update(total=e.epochs, progress=0)
             self.query_one("#batches", ProgressBar).update(total=e.steps_per_epoch, progress=0)
         elif e.kind == "batch":
-            s.batches.append((e.batch, e.loss))
             self.query_one("#batches", ProgressBar).update(progress=e.batch)
             acc = "" if e.accuracy is None else f"  accuracy {e.accuracy:.4f}"
-            done = (len(s.history) + e.batch / e.batches) / max(1, s.started.epochs)
-            elapsed = clock() - s.t0
-            eta = elapsed * (1 - done) / done if done > 0 else 0
+            elapsed, eta = s.elapsed_and_eta(e.batch, e.batches)
             self._say(
                 f"epoch {e.epoch}/{s.started.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}{acc}  "
                 f"{e.samples_per_second:,.0f} samples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
         elif e.kind == "epoch_end":
-            s.history.append(e.history_row())
-            s.last_batches, s.batches = s.batches, []
             self.query_one("#epochs", ProgressBar).update(progress=e.epoch)
             self.query_one("#batches", ProgressBar).update(progress=0)
-        elif e.kind == "improved":
-            s.best_epoch = e.epoch
-        elif e.kind == "no_improvement":
-            s.no_improvement.append(e.epoch)
-        elif e.kind == "early_stop":
-            s.stop_epoch = e.epoch
         elif e.kind == "inspect":
-            s.inspects.append(e)
             self.query_one(Log).write_line(inside_line(e))
             return
         self._status2()
@@ -250,12 +228,10 @@ class TrainScreen(Screen):
         if s.started is None:
             return
         parts = [f"backend {s.started.backend} on {s.started.device}"]
-        es = self.experiment.early_stopping
-        if es is not None and s.best_epoch is not None:
-            best = s.history[s.best_epoch - 1].get(es.monitor) if s.best_epoch <= len(s.history) else None
-            wait = sum(1 for ep in s.no_improvement if ep > s.best_epoch)
-            parts.append(f"best {es.monitor} {best:.4f} @ epoch {s.best_epoch}" if best is not None else "")
-            parts.append(f"patience {wait}/{es.patience}")
+        if s.best_epoch is not None and s.best_value is not None:   # as early stopping itself reported them
+            parts.append(f"best {s.monitor} {s.best_value:.4f} @ epoch {s.best_epoch}")
+            if s.patience is not None:
+                parts.append(f"patience {s.wait}/{s.patience}")
         if s.history:
             parts.append(f"lr {s.history[-1]['lr']:.3g}")
         if self.control.lr_scale != 1:
