@@ -13,65 +13,12 @@ from pathlib import Path
 import engine
 from engine.atomic import folder_name
 from engine.reports.recorder import RunFolderError, RunRecorder
-from engine.reports.run import fmt_value
 from engine.text import printable
 
 from .interrupts import StopSignals
+from .lines import compact_epoch_line, event_line
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-def epoch_line(e) -> str:
-    if e.accuracy is None:
-        first = f"loss {fmt_value(e.loss)}  mae {fmt_value(e.mae)}  val_loss {fmt_value(e.val_loss)}  val_mae {fmt_value(e.val_mae)}"
-    else:
-        first = (f"loss {fmt_value(e.loss)}  accuracy {fmt_value(e.accuracy)}  val_loss {fmt_value(e.val_loss)}  "
-                 f"val_accuracy {fmt_value(e.val_accuracy)}")
-    return f"epoch {e.epoch:>3}  {first}  lr {e.lr:.3g}  {e.seconds:.1f}s  {e.samples_per_second:,.0f} samples/s"
-
-
-def event_line(e) -> str | None:
-    """The line a person reads for an event (None: nothing to say)."""
-    k = e.kind
-    if k == "run_started":
-        return (f"backend {e.backend} on {e.device} ({e.reason}); {e.params:,} params; {e.train_samples:,} train / "
-                f"{e.val_samples:,} val / {e.test_samples:,} test samples")
-    if k == "epoch_end":
-        return epoch_line(e)
-    if k == "improved":
-        return None
-    if k == "no_improvement":
-        return (f"  no improvement: {e.monitor} {e.value:.4f}, best {e.best:.4f} at epoch {e.best_epoch}; "
-                f"patience {e.wait}/{e.patience}")
-    if k == "early_stop":
-        return f"  early stop at epoch {e.epoch}: {e.reason}"
-    if k == "weights_restored":
-        return f"  restored the best weights, from epoch {e.best_epoch} ({e.monitor} {e.best:.4f})"
-    if k == "diverged":
-        return f"  diverged: {e.message}"
-    if k == "inspect":
-        return inside_line(e)
-    if k == "finished":
-        metric = (f"test_accuracy {fmt_value(e.test_accuracy)}" if e.test_mae is None else f"test_mae {fmt_value(e.test_mae)}")
-        return (f"finished ({e.reason}) after {e.epochs_run} epochs in {e.seconds:.1f}s: "
-                f"test_loss {fmt_value(e.test_loss)}  {metric}")
-    return None
-
-
-def inside_line(e) -> str:
-    """An inspect event in one line: the gradient norms of the first and last layers and the worst
-    dead / saturated fractions."""
-    layers = e.layers
-    g0, g1 = layers[0]["grad_norm"], layers[-1]["grad_norm"]
-    parts = [f"  inside, epoch {e.epoch}: gradient norm {g0:.2g} (first layer) .. {g1:.2g} (last)"]
-    for key, word in (("dead", "dead ReLU units"), ("saturated", "saturated")):
-        values = [lay[key] for lay in layers if lay[key] is not None]
-        if values:
-            parts.append(f"{word} up to {max(values) * 100:.0f}%")
-    same = [lay["name"] for lay in layers if lay["distinct_units"] == 1 and lay["units"] > 1]
-    if same:
-        parts.append("identical units in " + ", ".join(same))
-    return "; ".join(parts)
 
 
 class PlainDisplay:
@@ -165,15 +112,6 @@ class RichDisplay:
 
     def close(self) -> None:
         self.progress.stop()
-
-
-def compact_epoch_line(e) -> str:
-    """The epoch line for a narrow terminal (80 columns): samples/s is on the batch bar."""
-    if e.accuracy is None:
-        return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} mae {fmt_value(e.mae)} val_loss {fmt_value(e.val_loss)} "
-                f"val_mae {fmt_value(e.val_mae)} lr {e.lr:.2g} {e.seconds:.1f}s")
-    return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} acc {fmt_value(e.accuracy)} val_loss {fmt_value(e.val_loss)} "
-            f"val_acc {fmt_value(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
 
 
 def default_folder(exp) -> Path:

@@ -43,12 +43,7 @@ def curve(name: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class ActivationScreen(Screen):
     BINDINGS = [Binding("escape,f", "app.pop_screen", "back")]
-    DEFAULT_CSS = """
-    ActivationScreen #choices { width: 18; height: 100%; }
-    ActivationScreen #right { width: 1fr; }
-    ActivationScreen PlotextPlot { height: 1fr; min-height: 8; padding: 0 1 0 0; }
-    ActivationScreen #note { height: auto; padding: 0 1; color: $text-muted; }
-    """
+    CSS_PATH = "activations.tcss"
 
     def __init__(self, low: float = -5.0, high: float = 5.0) -> None:
         super().__init__()

@@ -34,14 +34,7 @@ class DemosScreen(ModalScreen):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "close"), Binding("enter", "choose", "train", show=False)] + [
         Binding(key, f"pick('{key}')", name, show=False) for key, name, _ in DEMONSTRATIONS]
-    DEFAULT_CSS = """
-    DemosScreen { align: center middle; }
-    DemosScreen > Vertical { width: 96; max-width: 100%; height: auto; max-height: 100%; border: round $accent;
-                             background: $surface; padding: 0 1; }
-    DemosScreen OptionList { height: auto; max-height: 13; border: none; }
-    DemosScreen #explanation { height: auto; min-height: 4; color: $text-muted; margin-top: 1; }
-    DemosScreen .hint { color: $text-muted; }
-    """
+    CSS_PATH = "demos.tcss"
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -37,11 +37,7 @@ HELP = """\
 
 class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 84; max-width: 100%; height: auto; border: round $primary;
-                            background: $surface; padding: 1 2; }
-    """
+    CSS_PATH = "dialogs.tcss"
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -58,14 +54,7 @@ class FilePicker(ModalScreen[Path | None]):
     """Pick a .toml file: browse the tree or type a path; returns the path or None."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
-    DEFAULT_CSS = """
-    FilePicker { align: center middle; }
-    FilePicker > Vertical { width: 80%; max-width: 100; height: 80%; border: round $primary;
-                            background: $surface; padding: 0 1; }
-    FilePicker DirectoryTree { height: 1fr; }
-    FilePicker Horizontal { height: auto; }
-    FilePicker #error { color: $error; }
-    """
+    CSS_PATH = "dialogs.tcss"
 
     def __init__(self, title: str, initial: str = "", must_exist: bool = True) -> None:
         super().__init__()
@@ -114,12 +103,7 @@ class ConfirmDiscard(ModalScreen[str]):
     """Unsaved changes: save, discard or cancel."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
-    DEFAULT_CSS = """
-    ConfirmDiscard { align: center middle; }
-    ConfirmDiscard > Vertical { width: 60; height: auto; border: round $warning; background: $surface;
-                                padding: 1 2; }
-    ConfirmDiscard Horizontal { height: auto; margin-top: 1; }
-    """
+    CSS_PATH = "dialogs.tcss"
 
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -144,10 +128,7 @@ class PromptScreen(ModalScreen[str | None]):
     """One line of text (a folder name, say); returns it, or None on escape."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
-    DEFAULT_CSS = """
-    PromptScreen { align: center middle; }
-    PromptScreen > Vertical { width: 80; height: auto; border: round $primary; background: $surface; padding: 1 2; }
-    """
+    CSS_PATH = "dialogs.tcss"
 
     def __init__(self, title: str, initial: str = "") -> None:
         super().__init__()

@@ -33,15 +33,7 @@ class InsideScreen(Screen):
     BINDINGS = [Binding("escape,i", "app.pop_screen", "dashboard"), Binding("left_square_bracket", "epoch(-1)", "epoch -"),
                 Binding("right_square_bracket", "epoch(1)", "epoch +"), Binding("f", "app.activations", "activations"),
                 Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"), Binding("b", "app.build", "build")]
-    DEFAULT_CSS = """
-    InsideScreen #about { color: $text-muted; padding: 0 1; height: auto; max-height: 4; }
-    InsideScreen #inside-status { height: 1; padding: 0 1; color: $text-muted; }
-    InsideScreen #body { height: 1fr; }
-    InsideScreen .row { height: 1fr; min-height: 10; }
-    InsideScreen PlotextPlot { padding: 0 1 0 0; }
-    InsideScreen #layers { height: auto; max-height: 14; margin: 0 1; }
-    InsideScreen #legend { height: auto; padding: 0 1; }
-    """
+    CSS_PATH = "inside.tcss"
 
     def __init__(self) -> None:
         super().__init__()

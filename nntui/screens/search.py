@@ -37,11 +37,7 @@ class SearchScreen(Screen):
     BINDINGS = [Binding("t", "start", "start"), Binding("s", "stop", "stop"),
                 Binding("enter,o", "open_trial", "open in builder"), Binding("n", "starter", "add a [search]"),
                 Binding("escape,b", "app.build", "build")]
-    DEFAULT_CSS = """
-    SearchScreen #search-status { height: auto; padding: 0 1; }
-    SearchScreen #curves { height: 1fr; min-height: 10; }
-    SearchScreen #board { height: 1fr; min-height: 6; margin: 0 1; }
-    """
+    CSS_PATH = "search.tcss"
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,7 +8,6 @@ import sys
 import textwrap
 import time
 
-import numpy as np
 from rich.markup import escape
 from rich.text import Text
 from textual import work
@@ -17,23 +16,24 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent, TabPane
-from textual_plotext import PlotextPlot
 
 import engine
 from engine.events import DownloadProgress
 from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
-from ..headless import default_folder, epoch_line, event_line, inside_line
+from ..headless import default_folder
+from ..lines import epoch_line, event_line, inside_line
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..run_state import RunState
-from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
+from ..widgets.axes import rgb
 from ..widgets.boundary import BoundaryMap, PlaneGrid
-from ..widgets.samples import SampleStrip, mistake_samples
+from ..widgets.curves import BatchPlot, EpochPlot, RatePlot
+from ..widgets.results import ResultsPane, RunsTable
+from ..widgets.samples import mistake_samples
 
 REDRAW_SECONDS = 0.5
 BATCH_EVENT_SECONDS = 0.5   # batch progress twice a second: each costs the training thread UI work
-EARLIER = ((150, 150, 150), (180, 130, 200), (120, 190, 170), (200, 190, 120))
 #: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
 #: its redraws stall the training thread (waiting to return from a BLAS call) for less.
 TRAINING_SWITCH_INTERVAL = 0.001
@@ -44,38 +44,13 @@ def clock() -> float:
     return time.monotonic()
 
 
-def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
-    """At most ``width`` points: bucket means, so a long series costs the same to draw as a short one."""
-    n = len(ys)
-    if n <= width or width < 2:
-        return xs, ys
-    edges = np.linspace(0, n, width + 1).astype(int)
-    return ([float(np.mean(xs[a:b])) for a, b in zip(edges[:-1], edges[1:])],
-            [float(np.mean(ys[a:b])) for a, b in zip(edges[:-1], edges[1:])])
-
-
 class TrainScreen(Screen):
     BINDINGS = [Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"),
                 Binding("r", "restart", "restart"), Binding("plus,equals_sign", "lr(2.0)", "lr x2", key_display="+"),
                 Binding("minus", "lr(0.5)", "lr /2", key_display="-"), Binding("l", "log", "log scale"),
                 Binding("c", "compare", "compare runs"), Binding("i", "app.inside", "inside"),
                 Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
-    DEFAULT_CSS = """
-    TrainScreen #top { height: auto; }
-    TrainScreen #body { height: 1fr; }
-    TrainScreen #bars { height: 1; padding: 0 1; }
-    TrainScreen #bars Label { width: auto; padding: 0 1 0 0; }
-    TrainScreen #bars ProgressBar { width: 1fr; }
-    TrainScreen #bars Bar { width: 1fr; }
-    TrainScreen #bars PercentageStatus { width: 5; }   /* auto width is sized at "0%" and clips "100%" */
-    TrainScreen .status { height: 1; width: 1fr; padding: 0 1; color: $text-muted; }
-    TrainScreen #download-row { height: 1; padding: 0 1; }
-    TrainScreen Grid { grid-size: 2 2; height: 1fr; min-height: 16; }
-    TrainScreen PlotextPlot { padding: 0 1 0 0; }
-    TrainScreen #bottom { height: 12; }
-    TrainScreen Log { height: 1fr; }
-    TrainScreen .subtitle { color: $accent; margin-top: 1; }
-    """
+    CSS_PATH = "train.tcss"
 
     def __init__(self, experiment) -> None:
         super().__init__()
@@ -107,25 +82,20 @@ class TrainScreen(Screen):
             yield Static("", id="status2", classes="status")
         with VerticalScroll(id="body"):
             with Grid():
-                yield PlotextPlot(id="plot-loss")
+                yield EpochPlot(id="plot-loss")
                 if self.planar:  # TensorFlow Playground's view: the map beside the loss
                     yield BoundaryMap(id="boundary")
-                yield PlotextPlot(id="plot-acc")
+                yield EpochPlot(id="plot-acc")
                 if not self.planar:
-                    yield PlotextPlot(id="plot-batch")
-                yield PlotextPlot(id="plot-lr")
+                    yield BatchPlot(id="plot-batch")
+                yield RatePlot(id="plot-lr")
             with TabbedContent(id="bottom"):
                 with TabPane("Events", id="tab-events"):
                     yield Log(id="log")
                 with TabPane("Results", id="tab-results"):
-                    with VerticalScroll():
-                        yield Static("The test metrics, confusion matrix, per-class accuracy and the most confident "
-                                     "mistakes appear when the run ends.", id="results-text")
-                        yield DataTable(id="confusion", zebra_stripes=True)
-                        yield Label("Most confident mistakes (test set)", classes="subtitle")
-                        yield SampleStrip(id="mistakes")
+                    yield ResultsPane(id="results")
                 with TabPane("Runs", id="tab-runs"):
-                    yield DataTable(id="runs", zebra_stripes=True)
+                    yield RunsTable(id="runs", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -266,20 +236,7 @@ class TrainScreen(Screen):
         self._record_run()
         if not extra:
             return
-        self.query_one("#mistakes", SampleStrip).show(extra["misclassified"])
-        extra = extra["confusion"]
-        names, cm, per = extra["class_names"], extra["confusion_matrix"], extra["per_class_accuracy"]
-        table = self.query_one("#confusion", DataTable)
-        table.clear(columns=True)
-        names = [escape(printable(n)) for n in names]      # labels from data are shown, never run as markup
-        table.add_columns("true \\ predicted", *[n[:10] for n in names], "accuracy")
-        for i, row in enumerate(cm):
-            table.add_row(names[i], *[f"[b]{v}[/]" if i == j else str(v) for j, v in enumerate(row)],
-                          "-" if per[i] is None else f"{per[i]:.3f}")
-        m = self.result.metrics
-        self.query_one("#results-text", Static).update(
-            f"test loss {m['test_loss']:.4f}, test accuracy {m['test_accuracy']:.4f} on {sum(map(sum, cm)):,} "
-            "samples; rows: true class, columns: predicted")
+        self.query_one(ResultsPane).show(extra["confusion"], extra["misclassified"], self.result.metrics)
         self.query_one(TabbedContent).active = "tab-results"
 
     def _record_run(self) -> None:
@@ -291,16 +248,7 @@ class TrainScreen(Screen):
             label = f"{label} #{len(runs) + 1}"
         self.current_run = {"label": label, "history": self.state.history, "metrics": m, "experiment": exp}
         runs.append(self.current_run)
-        table = self.query_one("#runs", DataTable)
-        table.clear(columns=True)
-        table.add_columns("run", "data", "layers", "optimizer", "epochs", "test loss", "test accuracy", "seconds")
-        for r in runs:
-            e, mm = r["experiment"], r["metrics"]
-            layers = "-".join(f"{layer.units} {layer.activation}" for layer in e.model.layers if layer.type == "dense")
-            table.add_row(r["label"], e.data.name, layers, e.optimizer.name, str(mm["epochs_run"]),
-                          "-" if mm["test_loss"] is None else f"{mm['test_loss']:.4f}",
-                          "-" if mm.get("test_accuracy") is None else f"{mm['test_accuracy']:.4f}",
-                          f"{mm['seconds']:.1f}")
+        self.query_one(RunsTable).show(runs)
 
     # -- drawing ------------------------------------------------------------------------------------------
 
@@ -322,14 +270,7 @@ class TrainScreen(Screen):
                           train_c, val_c, markers=True, log=self.log_scale)
         self._draw_epochs("plot-acc", "accuracy", epochs, [r["accuracy"] for r in h], [r["val_accuracy"] for r in h],
                           train_c, val_c)
-        plot = self.query_one("#plot-lr", PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.title("learning rate per epoch")
-        if h:
-            plt.plot(epochs, [r["lr"] for r in h], color=train_c, marker="braille")
-            plt.xticks(epoch_ticks(epochs))
-        plot.refresh()
+        self.query_one("#plot-lr", RatePlot).draw(epochs, [r["lr"] for r in h], train_c)
 
     def on_boundary_update(self, message: BoundaryUpdate) -> None:
         """The worker maps the plane whenever the loaded data has two features (a CSV or NPZ
@@ -348,58 +289,22 @@ class TrainScreen(Screen):
     def _draw_batches(self, h, colour) -> None:
         if self.planar:
             return
-        plot = self.query_one("#plot-batch", PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
         batches, epoch = self.state.batches, len(h) + 1
         if not self.running and not batches and h:     # ended between epochs: the last epoch's curve
             batches, epoch = self.state.last_batches, len(h)
-        plt.title(f"batch loss, epoch {epoch} (running mean)")
-        if batches:
-            xs = [b for b, _ in batches]
-            ys = [loss for _, loss in batches]
-            xs, ys = downsample(xs, ys, max(2, plot.size.width - 10))
-            plt.plot(xs, ys, color=colour, marker="braille")
-        plot.refresh()
+        self.query_one("#plot-batch", BatchPlot).draw(batches, epoch, colour)
 
     def _draw_epochs(self, widget, title, epochs, train, val, train_c, val_c, markers=False, log=False) -> None:
-        plot = self.query_one(f"#{widget}", PlotextPlot)
-        plt = plot.plt
-        plt.clear_figure()   # ticks too: the log axis labels its own
-        plt.title(title + ("  (log)" if log else "") + ("  [l] log scale" if markers else ""))
-        ty = log10 if log else (lambda v: v)   # log10 on a linear axis (see widgets/axes.py)
-        shown = []
-        pts = [(x, ty(y)) for x, y in zip(epochs, train) if y is not None and ty(y) is not None]
-        if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], color=train_c, marker="braille", label="train")
-            shown += [p[1] for p in pts]
-        vpts = [(x, ty(y)) for x, y in zip(epochs, val) if y is not None and ty(y) is not None]
-        if vpts:
-            plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c, marker="braille", label="validation")
-            shown += [p[1] for p in vpts]
+        earlier = []
         if self.compare:
             key = "val_" + title if any(r.get("val_" + title) is not None for r in self.state.history) else title
             for i, run in enumerate(self.app.session_runs[-4:]):
-                pts = [(r["epoch"], ty(r.get(key))) for r in run["history"] if r.get(key) is not None and ty(r.get(key)) is not None]
-                if pts and run is not self.current_run:
-                    plt.plot([p[0] for p in pts], [p[1] for p in pts], color=EARLIER[i % len(EARLIER)],
-                             marker="dot", label=f"{run['label']} ({key})")
-                    shown += [p[1] for p in pts]
-        if markers and vpts:
-            by = dict(vpts)
-            s = self.state
-            flat = [e for e in s.no_improvement if e in by]
-            if flat:
-                plt.scatter(flat, [by[e] for e in flat], marker="o", color=val_c)
-            if s.best_epoch in by:
-                plt.scatter([s.best_epoch], [by[s.best_epoch]], marker="^", color="green")
-            if s.stop_epoch in by:
-                plt.scatter([s.stop_epoch], [by[s.stop_epoch]], marker="x", color="red")
-        if log and shown:
-            decade_ticks(plt, min(shown), max(shown))
-        if epochs:
-            plt.xticks(epoch_ticks(epochs))
-        plot.refresh()
+                if run is not self.current_run:
+                    rows = [r for r in run["history"] if r.get(key) is not None]
+                    earlier.append((f"{run['label']} ({key})", [r["epoch"] for r in rows], [r[key] for r in rows], i))
+        self.query_one(f"#{widget}", EpochPlot).draw(title, epochs, train, val, train_c, val_c, log=log,
+                                                     state=self.state if markers else None, earlier=earlier,
+                                                     hint="  [l] log scale" if markers else "")
 
     # -- controls ---------------------------------------------------------------------------------------
 

@@ -1,0 +1,94 @@
+"""The dashboard's curves as widgets: per-epoch train/validation curves (with early stopping's
+markers, a log axis, earlier runs overlaid), the current epoch's batch loss, and the learning
+rate per epoch. Each draws what it is given; the screen decides when."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual_plotext import PlotextPlot
+
+from .axes import decade_ticks, epoch_ticks, log10
+
+#: colours of earlier runs overlaid for comparison
+EARLIER = ((150, 150, 150), (180, 130, 200), (120, 190, 170), (200, 190, 120))
+
+
+def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
+    """At most ``width`` points: bucket means, so a long series costs the same to draw as a short one."""
+    n = len(ys)
+    if n <= width or width < 2:
+        return xs, ys
+    edges = np.linspace(0, n, width + 1).astype(int)
+    return ([float(np.mean(xs[a:b])) for a, b in zip(edges[:-1], edges[1:])],
+            [float(np.mean(ys[a:b])) for a, b in zip(edges[:-1], edges[1:])])
+
+
+class EpochPlot(PlotextPlot):
+    """A metric per epoch, train and validation."""
+
+    def draw(self, title, epochs, train, val, train_c, val_c, *, log=False, state=None, earlier=(),
+             hint="") -> None:
+        """``state`` (the run state) adds early stopping's markers to the validation curve:
+        ``o`` no improvement, ``^`` best, ``x`` stop; ``earlier``: (label, epochs, values, colour
+        index) of earlier runs to overlay."""
+        plt = self.plt
+        plt.clear_figure()   # ticks too: the log axis labels its own
+        plt.title(title + ("  (log)" if log else "") + hint)
+        ty = log10 if log else (lambda v: v)   # log10 on a linear axis (see widgets/axes.py)
+        shown = []
+        pts = [(x, ty(y)) for x, y in zip(epochs, train) if y is not None and ty(y) is not None]
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], color=train_c, marker="braille", label="train")
+            shown += [p[1] for p in pts]
+        vpts = [(x, ty(y)) for x, y in zip(epochs, val) if y is not None and ty(y) is not None]
+        if vpts:
+            plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c, marker="braille", label="validation")
+            shown += [p[1] for p in vpts]
+        for label, xs, ys, i in earlier:
+            pts = [(x, ty(y)) for x, y in zip(xs, ys) if y is not None and ty(y) is not None]
+            if pts:
+                plt.plot([p[0] for p in pts], [p[1] for p in pts], color=EARLIER[i % len(EARLIER)],
+                         marker="dot", label=label)
+                shown += [p[1] for p in pts]
+        if state is not None and vpts:
+            by = dict(vpts)
+            flat = [e for e in state.no_improvement if e in by]
+            if flat:
+                plt.scatter(flat, [by[e] for e in flat], marker="o", color=val_c)
+            if state.best_epoch in by:
+                plt.scatter([state.best_epoch], [by[state.best_epoch]], marker="^", color="green")
+            if state.stop_epoch in by:
+                plt.scatter([state.stop_epoch], [by[state.stop_epoch]], marker="x", color="red")
+        if log and shown:
+            decade_ticks(plt, min(shown), max(shown))
+        if epochs:
+            plt.xticks(epoch_ticks(epochs))
+        self.refresh()
+
+
+class BatchPlot(PlotextPlot):
+    """The running mean of the batch loss within one epoch."""
+
+    def draw(self, batches: list[tuple[int, float]], epoch: int, colour) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.title(f"batch loss, epoch {epoch} (running mean)")
+        if batches:
+            xs = [b for b, _ in batches]
+            ys = [loss for _, loss in batches]
+            xs, ys = downsample(xs, ys, max(2, self.size.width - 10))
+            plt.plot(xs, ys, color=colour, marker="braille")
+        self.refresh()
+
+
+class RatePlot(PlotextPlot):
+    """The learning rate per epoch."""
+
+    def draw(self, epochs: list[int], rates: list[float], colour) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.title("learning rate per epoch")
+        if epochs:
+            plt.plot(epochs, rates, color=colour, marker="braille")
+            plt.xticks(epoch_ticks(epochs))
+        self.refresh()
