@@ -39,6 +39,7 @@ class NNTuiApp(App):
             experiment = engine.Experiment.from_toml(self.path)
         self.draft = Draft(experiment or default_experiment())
         self.series: dict[str, dict] = {}
+        self.markers: dict[str, dict] = {}    # per theme: the plots' best / stop / no-improvement symbols
         self.session_runs: list[dict] = []   # every finished run of this session, for comparison
         self.run_state = None                 # the current run (nntui/run_state.py), set by the dashboard
         self.run_control = None
@@ -46,9 +47,10 @@ class NNTuiApp(App):
     # -- start-up ------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        for name, (theme, series) in themes.load_themes().items():
+        for name, (theme, series, markers) in themes.load_themes().items():
             self.register_theme(theme)
             self.series[name] = series
+            self.markers[name] = markers
         # NO_COLOR picks the ANSI palette for this session only: it is not the user's choice to remember
         wanted = "nntui-ansi" if os.environ.get("NO_COLOR") else themes.load_settings().get("theme", themes.DEFAULT)
         self._starting = True

@@ -25,15 +25,19 @@ def themes_dir() -> Path:
     return here / "themes"
 
 
-def load_themes() -> dict[str, tuple[Theme, dict]]:
-    """name -> (Theme, series colours) for every palette file."""
+#: the plot markers where a theme names none: best epoch, early stop, no improvement
+MARKERS = {"best": "^", "stop": "x", "no_improvement": "o"}
+
+
+def load_themes() -> dict[str, tuple[Theme, dict, dict]]:
+    """name -> (Theme, series colours, plot markers) for every palette file."""
     out = {}
     for path in sorted(themes_dir().glob("*.toml")):
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         series = raw.pop("series", {})
-        raw.pop("markers", None)
+        markers = {**MARKERS, **raw.pop("markers", {})}
         name = raw.pop("name", path.stem)
-        out[name] = (Theme(name=name, variables=raw.pop("variables", {}), **raw), series)
+        out[name] = (Theme(name=name, variables=raw.pop("variables", {}), **raw), series, markers)
     return out
 
 

@@ -226,3 +226,33 @@ async def test_search_view_offers_a_starter_space(tmp_path, monkeypatch):
         exp = app.draft.experiment
         assert exp is not None and exp.search.trials == 12 and exp.search.sampler == "tpe"
         assert "12 trials" in str(app.screen.query_one("#search-status", Static).render())
+
+
+@pytest.mark.asyncio
+async def test_the_loss_plot_marks_best_and_stop_with_the_themes_markers(tmp_path, monkeypatch):
+    """The [markers] of a theme file are what the dashboard draws (they used to be read and dropped)."""
+    import shutil
+
+    from nntui import themes
+
+    folder = tmp_path / "themes"
+    shutil.copytree(themes.themes_dir(), folder)
+    dark = folder / "nntui-dark.toml"
+    dark.write_text(dark.read_text().replace('best = "^"', 'best = "*"').replace('stop = "x"', 'stop = "#"'))
+    monkeypatch.setattr(themes, "themes_dir", lambda: folder)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    d = load_preset("digits").to_dict()
+    d["train"]["epochs"] = 60
+    d["optimizer"]["learning_rate"] = 0.01
+    d["early_stopping"] = {"monitor": "val_loss", "patience": 2}
+    import engine
+
+    app = make_app(experiment=engine.Experiment.from_dict(d))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        screen = app.screen
+        await wait_until(pilot, lambda: isinstance(screen, TrainScreen) and not screen.running)
+        await pilot.pause(0.7)
+        assert screen.result.stopped_early
+        markers = [m[0] for m in screen.query_one("#plot-loss").plt._active.monitor.marker if len(m) == 1]
+        assert "*" in markers and "#" in markers and "^" not in markers, markers

@@ -304,7 +304,8 @@ class TrainScreen(Screen):
                     earlier.append((f"{run['label']} ({key})", [r["epoch"] for r in rows], [r[key] for r in rows], i))
         self.query_one(f"#{widget}", EpochPlot).draw(title, epochs, train, val, train_c, val_c, log=log,
                                                      state=self.state if markers else None, earlier=earlier,
-                                                     hint="  [l] log scale" if markers else "")
+                                                     hint="  [l] log scale" if markers else "",
+                                                     markers=getattr(self.app, "markers", {}).get(self.app.theme))
 
     # -- controls ---------------------------------------------------------------------------------------
 

@@ -27,10 +27,11 @@ class EpochPlot(PlotextPlot):
     """A metric per epoch, train and validation."""
 
     def draw(self, title, epochs, train, val, train_c, val_c, *, log=False, state=None, earlier=(),
-             hint="") -> None:
+             hint="", markers=None) -> None:
         """``state`` (the run state) adds early stopping's markers to the validation curve:
         ``o`` no improvement, ``^`` best, ``x`` stop; ``earlier``: (label, epochs, values, colour
-        index) of earlier runs to overlay."""
+        index) of earlier runs to overlay; ``markers``: the theme's symbols for them."""
+        mk = {"best": "^", "stop": "x", "no_improvement": "o", **(markers or {})}
         plt = self.plt
         plt.clear_figure()   # ticks too: the log axis labels its own
         plt.title(title + ("  (log)" if log else "") + hint)
@@ -54,11 +55,11 @@ class EpochPlot(PlotextPlot):
             by = dict(vpts)
             flat = [e for e in state.no_improvement if e in by]
             if flat:
-                plt.scatter(flat, [by[e] for e in flat], marker="o", color=val_c)
+                plt.scatter(flat, [by[e] for e in flat], marker=mk["no_improvement"], color=val_c)
             if state.best_epoch in by:
-                plt.scatter([state.best_epoch], [by[state.best_epoch]], marker="^", color="green")
+                plt.scatter([state.best_epoch], [by[state.best_epoch]], marker=mk["best"], color="green")
             if state.stop_epoch in by:
-                plt.scatter([state.stop_epoch], [by[state.stop_epoch]], marker="x", color="red")
+                plt.scatter([state.stop_epoch], [by[state.stop_epoch]], marker=mk["stop"], color="red")
         if log and shown:
             decade_ticks(plt, min(shown), max(shown))
         if epochs:
