@@ -199,3 +199,22 @@ def test_registries_list_aliases():
     assert engine.ACTIVATIONS.canonical("LeakyReLU") == "leaky_relu"
     assert engine.SCHEDULES.canonical("warm_restarts") == "cosine_restarts"
     assert engine.INITIALIZERS.canonical("xavier_normal") == "glorot_normal"
+
+
+def test_the_settings_table_covers_every_optimizer_and_schedule_setting():
+    """What each setting allows is written once (engine/spec/settings.py); the parser and the
+    app's forms read it, so every registry setting must be there, and a value outside its range is
+    refused by name."""
+    from engine.nn.optimizers import OPTIMIZERS
+    from engine.nn.schedules import SCHEDULES
+    from engine.spec import OPTIMIZER_SETTINGS, SCHEDULE_SETTINGS, schedule_setting
+
+    for name in OPTIMIZERS.names():
+        for key, default in OPTIMIZERS.get(name).defaults.items():
+            assert OPTIMIZER_SETTINGS[key].check(default, key) == default
+    for name in SCHEDULES.names():
+        for key, default in SCHEDULES.get(name).defaults.items():
+            assert key in SCHEDULE_SETTINGS and schedule_setting(name, key).check(default, key) == default
+    with pytest.raises(engine.SpecError, match=r"schedule.decay_rate: must be a number in \(0, 1\]"):
+        engine.Experiment.from_dict({"model": {"layers": [{"units": 10, "activation": "softmax"}]},
+                                     "schedule": {"name": "exponential", "decay_rate": 1.5}})

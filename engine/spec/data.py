@@ -16,6 +16,10 @@ SCALINGS.add("standardize", "standardize", ("standard", "zscore", "z_score"))
 SCALINGS.add("none", "none", ("raw",))
 
 
+TASKS = ("auto", "classification", "regression")     # csv, npz: what the target is
+HEADERS = ("auto", "yes", "no")                         # csv: whether the first row names the columns
+
+
 @dataclass(frozen=True)
 class DataSpec:
     name: str = "digits"
@@ -76,8 +80,8 @@ class DataSpec:
             classes=_int(raw.get("classes", cls.classes), f"{path}.classes", 0),
             seed=_int(raw.get("seed", 0), f"{path}.seed", 0),
             target=target,
-            task=_choice(raw.get("task", "auto"), f"{path}.task", ("auto", "classification", "regression")),
-            header=_choice(header, f"{path}.header", ("auto", "yes", "no")),
+            task=_choice(raw.get("task", "auto"), f"{path}.task", TASKS),
+            header=_choice(header, f"{path}.header", HEADERS),
             delimiter=delimiter,
         )
 

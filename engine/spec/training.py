@@ -11,6 +11,7 @@ from ..nn.optimizers import OPTIMIZERS
 from ..nn.schedules import SCHEDULES
 from .checks import _bool, _check_keys, _choice, _float, _int, _names, _table
 from .monitors import MONITORS, direction_of
+from .settings import OPTIMIZER_SETTINGS, schedule_setting
 
 MODES = ("auto", "min", "max")
 SCHEDULE_UNITS = ("epoch", "step")
@@ -43,17 +44,7 @@ class OptimizerSpec:
         values: dict[str, Any] = {}
         for key, default in defaults.items():
             v = raw.get(key, default)
-            p = f"{path}.{key}"
-            if key == "nesterov":
-                values[key] = _bool(v, p)
-            elif key == "learning_rate":
-                values[key] = _float(v, p, 0.0, 1e3, lo_open=True)
-            elif key in ("momentum", "rho", "beta_1", "beta_2"):
-                values[key] = _float(v, p, 0.0, 1.0, hi_open=True)
-            elif key == "epsilon":
-                values[key] = _float(v, p, 0.0, 1.0, lo_open=True)
-            else:
-                values[key] = _float(v, p, 0.0)
+            values[key] = OPTIMIZER_SETTINGS[key].check(v, f"{path}.{key}")
         return cls(name=name, **values)
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -92,19 +83,7 @@ class ScheduleSpec:
         values: dict[str, Any] = {"unit": _choice(raw.get("unit", "epoch"), f"{path}.unit", SCHEDULE_UNITS)}
         for key, default in defaults.items():
             v = raw.get(key, default)
-            p = f"{path}.{key}"
-            if key == "staircase":
-                values[key] = _bool(v, p)
-            elif key == "decay_rate" and name in ("exponential", "step"):
-                values[key] = _float(v, p, 0.0, 1.0, lo_open=True)
-            elif key in ("decay_every", "step_size", "period"):
-                values[key] = _float(v, p, 0.0, lo_open=True)
-            elif key == "period_mult":
-                values[key] = _float(v, p, 1.0)
-            elif key == "max_lr":
-                values[key] = _float(v, p, 0.0, 1e3, lo_open=True)
-            else:
-                values[key] = _float(v, p, 0.0)
+            values[key] = schedule_setting(name, key).check(v, f"{path}.{key}")
         return cls(name=name, **values)
 
     def settings(self) -> dict[str, Any]:

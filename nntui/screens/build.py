@@ -19,7 +19,19 @@ from engine.nn.initializers import INITIALIZERS
 from engine.nn.losses import LOSSES
 from engine.nn.optimizers import OPTIMIZERS
 from engine.nn.schedules import SCHEDULES, schedule_function
-from engine.spec import DATASETS, MONITORS, SCALINGS, SYNTHETIC
+from engine.spec import (
+    BACKENDS,
+    DATASETS,
+    HEADERS,
+    MODES,
+    MONITORS,
+    OPTIMIZER_SETTINGS,
+    SCALINGS,
+    SCHEDULE_UNITS,
+    SYNTHETIC,
+    TASKS,
+    schedule_setting,
+)
 
 from ..messages import DraftChanged
 from ..widgets.fields import Field
@@ -156,10 +168,10 @@ class BuildScreen(Screen):
                 fields.append(Field(d, "data.classes", "classes (0: 2)", "int"))
         if name == "csv":
             fields += [Field(d, "data.target", "target column", "target"),
-                       Field(d, "data.header", "header", "choice", ["auto", "yes", "no"]),
+                       Field(d, "data.header", "header", "choice", list(HEADERS)),
                        Field(d, "data.delimiter", "delimiter", "str")]
         if name in ("csv", "npz"):
-            fields.append(Field(d, "data.task", "task", "choice", ["auto", "classification", "regression"]))
+            fields.append(Field(d, "data.task", "task", "choice", list(TASKS)))
         fields.append(Field(d, "data.seed", "data seed", "int"))
         return fields
 
@@ -168,24 +180,24 @@ class BuildScreen(Screen):
         fields = [Field(d, "model.loss", "loss", "choice", LOSSES.names(), structural=True),
                   Field(d, "model.label_smoothing", "label smoothing", "float"),
                   Field(d, "optimizer.name", "optimizer", "choice", OPTIMIZERS.names(), apply=d.set_optimizer)]
-        for key in OPTIMIZERS.get(d.get("optimizer.name")).defaults:
-            kind = "bool" if key == "nesterov" else "float"
-            fields.append(Field(d, f"optimizer.{key}", key.replace("_", " "), kind))
+        for key in OPTIMIZERS.get(d.get("optimizer.name")).defaults:   # the spec's table says what each is
+            fields.append(Field(d, f"optimizer.{key}", key.replace("_", " "), OPTIMIZER_SETTINGS[key].kind))
         return fields
 
     def schedule_fields(self) -> list[Field]:
         d = self.draft
         fields = [Field(d, "schedule.name", "schedule", "choice", SCHEDULES.names(), apply=d.set_schedule),
-                  Field(d, "schedule.unit", "unit", "choice", ["epoch", "step"])]
-        for key in SCHEDULES.get(d.get("schedule.name")).defaults:
-            fields.append(Field(d, f"schedule.{key}", key.replace("_", " "), "bool" if key == "staircase" else "float"))
+                  Field(d, "schedule.unit", "unit", "choice", list(SCHEDULE_UNITS))]
+        name = d.get("schedule.name")
+        for key in SCHEDULES.get(name).defaults:
+            fields.append(Field(d, f"schedule.{key}", key.replace("_", " "), schedule_setting(name, key).kind))
         return fields
 
     def train_fields(self) -> list[Field]:
         d = self.draft
         return [Field(d, "train.epochs", "epochs", "int"), Field(d, "train.batch_size", "batch size", "int"),
                 Field(d, "seed", "seed", "int"), Field(d, "train.shuffle", "shuffle", "bool"),
-                Field(d, "backend", "backend", "choice", ["auto", "numpy", "mlx"])]
+                Field(d, "backend", "backend", "choice", BACKENDS.names())]
 
     def stopping_fields(self) -> list[Field]:
         d = self.draft
@@ -195,7 +207,7 @@ class BuildScreen(Screen):
             fields += [Field(d, "early_stopping.monitor", "monitor", "choice", list(MONITORS)),
                        Field(d, "early_stopping.patience", "patience", "int"),
                        Field(d, "early_stopping.min_delta", "min delta", "float"),
-                       Field(d, "early_stopping.mode", "mode", "choice", ["auto", "min", "max"]),
+                       Field(d, "early_stopping.mode", "mode", "choice", list(MODES)),
                        Field(d, "early_stopping.restore_best_weights", "restore best", "bool"),
                        Field(d, "early_stopping.smoothing", "smoothing", "int")]
         return fields
