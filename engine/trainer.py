@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .api import build_model
+from .backends.protocol import Model
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
@@ -38,7 +39,7 @@ from .spec import Experiment
 @dataclass
 class TrainResult:
     experiment: Experiment
-    model: object
+    model: Model
     data: Dataset
     history: list[dict] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
@@ -52,7 +53,7 @@ class TrainResult:
 
 def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
           data: Dataset | None = None, control: TrainingControl | None = None,
-          backend: str | None = None, model=None, batch_event_interval: float = 0.25,
+          backend: str | None = None, model: Model | None = None, batch_event_interval: float = 0.25,
           inspect: bool | None = None) -> TrainResult:
     """Train ``exp`` and return the result; every event goes to ``on_event`` (batch events at most
     once per ``batch_event_interval`` seconds). ``inspect`` (default: the experiment's

@@ -214,3 +214,12 @@ def test_the_mlx_tables_know_every_registry_name():
     assert set(optimizers.STEPS) == set(optimizers.INIT) == set(OPTIMIZERS.names())
     with pytest.raises(KeyError):
         ops.activate("swish", None, 0.0)
+
+
+def test_both_backends_implement_the_model_protocol():
+    from engine.backends.protocol import Model, ModelBase
+
+    exp = make_exp([{"units": 8, "activation": "relu"}, {"units": 10, "activation": "softmax"}])
+    for name in ("numpy", "mlx"):
+        model = engine.build_model(exp, 64, backend=name)
+        assert isinstance(model, Model) and isinstance(model, ModelBase), name

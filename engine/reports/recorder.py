@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..backends.plan import summary_text
+from ..backends.protocol import Model
 from ..evaluation import evaluate_test
 from ..events import HISTORY_FIELDS, Event, _jsonable
 from ..saving import save_model
@@ -119,7 +120,7 @@ class RunRecorder:
     ``overwrite``. A write that fails (a full disk) does not stop training: appending stops, and
     :meth:`finish` says which file failed and keeps the model wherever it can be written."""
 
-    def __init__(self, folder: str | Path, exp, data, model, overwrite: bool = False):
+    def __init__(self, folder: str | Path, exp, data, model: Model, overwrite: bool = False):
         self.folder = Path(folder)
         self.exp, self.data, self.model = exp, data, model
         self._lock = prepare_folder(self.folder, overwrite)

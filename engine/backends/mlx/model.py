@@ -14,7 +14,8 @@ import numpy as np
 
 from ...nn import losses as L
 from ...spec import Experiment
-from ..plan import initial_weights, plan_layers, summary_text
+from ..plan import initial_weights
+from ..protocol import ModelBase
 from . import ops
 from .optimizers import init_state, update
 
@@ -25,23 +26,18 @@ def _device():
     return mx.gpu if mx.is_available(mx.gpu) else mx.cpu
 
 
-class MlxModel:
+class MlxModel(ModelBase):
     backend = "mlx"
+    EVAL_CHUNK = EVAL_CHUNK
 
     def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32, compiled: bool = True):
         if np.dtype(dtype) != np.float32:
             raise ValueError("the mlx backend computes in float32")
-        self.experiment = exp
-        self.input_dim = int(input_dim)
-        self.dtype = np.dtype(np.float32)
-        self.loss = exp.model.loss
-        self.smoothing = exp.model.label_smoothing
+        self._common(exp, input_dim, np.float32)
         self.mx_device = _device()
         mx.set_default_device(self.mx_device)
         self.device = "gpu" if self.mx_device == mx.gpu else "cpu"
         self.plan = ops.Plan.of(exp)
-        self.plans = plan_layers(exp.model, input_dim)
-        self.units_out = self.plans[-1].units
         self.trainable_keys = [f"{p.index}.{n}" for p in self.plans for n in p.trainable_names()]
         self.frozen_keys = [f"{p.index}.{n}" for p in self.plans for n in p.gradient_names()
                             if n not in p.trainable_names()]
@@ -53,9 +49,6 @@ class MlxModel:
         self.iterations = 0
         self.set_weights(initial_weights(exp, input_dim))
         self.opt_state = init_state(self.opt_name, self.opt_settings, self.trainable)
-        k = self.units_out
-        self._label_rows = (L.target_matrix(np.arange(k), self.loss, k, self.smoothing, np.float32)
-                            if self.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") else None)
         self.compiled = compiled
         self.traces = 0
         self._step = mx.compile(self._step_fn) if compiled else self._step_fn
@@ -79,12 +72,6 @@ class MlxModel:
         new_opt = {name: keep(new_opt[name], opt_state[name]) for name in opt_state}
         stats = {**stats, **keep(new_stats, {k: stats[k] for k in new_stats})}
         return loss, ops.correct(self.plan, out, t), new_params, stats, new_opt, key
-
-    def _targets(self, y) -> np.ndarray:
-        y = np.asarray(y)
-        if self._label_rows is not None and y.ndim == 1:
-            return np.take(self._label_rows, y, axis=0)
-        return L.target_matrix(y, self.loss, self.units_out, self.smoothing, np.float32)
 
     def train_step(self, x, y, lr: float) -> tuple[float, int]:
         """One optimizer step on a batch: (loss with penalties, correct predictions). A non-finite
@@ -122,11 +109,6 @@ class MlxModel:
         total = sum(int(np.prod(s)) for p in self.plans for s in p.weight_shapes().values())
         return total, sum(int(v.size) for v in self.trainable.values())
 
-    def summary(self) -> str:
-        text = summary_text(self.experiment, self.input_dim)
-        print(text)
-        return text
-
     def weights_finite(self) -> bool:
         return all(bool(mx.all(mx.isfinite(v)).item()) for v in self.trainable.values())
 
@@ -148,35 +130,19 @@ class MlxModel:
     def _forward_eval(self, x):
         return ops.forward(self.plan, self.trainable, self.frozen, self.stats, x, False)
 
-    def predict(self, x, batch_size: int = EVAL_CHUNK) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        parts = [np.array(self._forward_eval(mx.array(x[i:i + batch_size]))[0]) for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.empty((0, self.units_out), np.float32)
+    def _predict_chunk(self, x: np.ndarray) -> np.ndarray:
+        return np.array(self._forward_eval(mx.array(x))[0])
 
-    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK, outputs: list | None = None) -> dict[str, float]:
-        """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression (penalties included)."""
-        x = np.asarray(x, dtype=np.float32)
-        n = len(x)
-        if n == 0:
-            return {}
-        total, right, abs_err = 0.0, 0, 0.0
-        for i in range(0, n, batch_size):
-            xb, yb = mx.array(x[i:i + batch_size]), y[i:i + batch_size]
-            t = mx.array(self._targets(yb))
-            out, logits, _ = self._forward_eval(xb)
-            if outputs is not None:     # the same pass gives the outputs (engine/evaluation.py)
-                outputs.append(np.array(out))
-            total += float(ops.data_loss(self.plan, out, logits, t).item()) * len(yb)
-            if self.loss in L.CLASSIFICATION:
-                right += int(ops.correct(self.plan, out, t).item())
-            else:
-                abs_err += float(mx.mean(mx.abs(out - t)).item()) * len(yb)
-        result = {"loss": total / n + float(ops.penalty(self.plan, self.trainable, self.frozen).item())}
+    def _eval_chunk(self, x, y) -> tuple[np.ndarray, float, int, float]:
+        t = mx.array(self._targets(y))
+        out, logits, _ = self._forward_eval(mx.array(x))
+        loss = float(ops.data_loss(self.plan, out, logits, t).item())
         if self.loss in L.CLASSIFICATION:
-            result["accuracy"] = right / n
-        else:
-            result["mae"] = abs_err / n
-        return result
+            return np.array(out), loss, int(ops.correct(self.plan, out, t).item()), 0.0
+        return np.array(out), loss, 0, float(mx.mean(mx.abs(out - t)).item())
+
+    def _penalty_value(self) -> float:
+        return float(ops.penalty(self.plan, self.trainable, self.frozen).item())
 
     def describe_device(self) -> str:
         return f"mlx {mx.__version__}, {self.device}"

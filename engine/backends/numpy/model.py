@@ -11,23 +11,21 @@ import numpy as np
 from ...nn import losses as L
 from ...nn.optimizers import make_optimizer
 from ...spec import BatchNormSpec, DenseSpec, Experiment
-from ..plan import LayerPlan, initial_weights, plan_layers, summary_text
+from ..plan import LayerPlan, initial_weights
+from ..protocol import ModelBase
 from .layers import BatchNorm, Dense, Dropout, Layer
 
 EVAL_CHUNK = 2048
 
 
-class NumpyModel:
+class NumpyModel(ModelBase):
     backend = "numpy"
     device = "cpu"
+    EVAL_CHUNK = EVAL_CHUNK
 
     def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32):
-        self.experiment = exp
-        self.input_dim = int(input_dim)
-        self.dtype = np.dtype(dtype)
-        self.loss = exp.model.loss
-        self.smoothing = exp.model.label_smoothing
-        self.plans: list[LayerPlan] = plan_layers(exp.model, input_dim)
+        self._common(exp, input_dim, dtype)
+        self.plans: list[LayerPlan]
         dropout_rng = np.random.default_rng([exp.seed, 1])
         last = len(self.plans) - 1
         self.layers: list[Layer] = []
@@ -40,9 +38,6 @@ class NumpyModel:
                 self.layers.append(Dropout(p.index, p.spec, p.units, dropout_rng))
         self.output = self.layers[-1]
         self.fused = L.fused(self.loss, exp.model.output.activation)
-        k = self.output.units
-        self._label_rows = (L.target_matrix(np.arange(k), self.loss, k, self.smoothing, self.dtype)
-                            if self.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") else None)
         self._allocate()
         opt = exp.optimizer
         self.optimizer = make_optimizer(opt.name, self.trainable_flat.size, self.dtype, **opt.hyperparameters())
@@ -104,11 +99,6 @@ class NumpyModel:
         total = sum(v.size for v in w.values())
         return total, int(self.trainable_flat.size)
 
-    def summary(self) -> str:
-        text = summary_text(self.experiment, self.input_dim)
-        print(text)
-        return text
-
     def weights_finite(self) -> bool:
         return bool(np.isfinite(self.trainable_flat).all())
 
@@ -119,12 +109,6 @@ class NumpyModel:
         for layer in self.layers:
             a = layer.forward(a, training, update_stats)
         return a
-
-    def _targets(self, y) -> np.ndarray:
-        y = np.asarray(y)
-        if self._label_rows is not None and y.ndim == 1:  # class labels: rows of the (smoothed) identity
-            return np.take(self._label_rows, y, axis=0)
-        return L.target_matrix(y, self.loss, self.output.units, self.smoothing, self.dtype)
 
     def _loss(self, out: np.ndarray, t: np.ndarray, grad: np.ndarray | None) -> float:
         if self.fused:
@@ -154,6 +138,8 @@ class NumpyModel:
         if x.dtype != self.dtype or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=self.dtype)
         return x
+
+    _as_array = _as_input
 
     def train_step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, int]:
         """One optimizer step on a batch: returns (loss with penalties, correct predictions). A
@@ -189,36 +175,16 @@ class NumpyModel:
                 grads[f"{layer.index}.{name}"] = g.copy()
         return loss, grads
 
-    def predict(self, x, batch_size: int = EVAL_CHUNK) -> np.ndarray:
-        """Outputs in evaluation mode: probabilities for softmax/sigmoid outputs, else values."""
-        x = self._as_input(x)
-        parts = [self._forward(x[i:i + batch_size], training=False).copy()
-                 for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.empty((0, self.output.units), self.dtype)
+    def _predict_chunk(self, x: np.ndarray) -> np.ndarray:
+        return self._forward(x, training=False).copy()
 
-    def evaluate(self, x, y, batch_size: int = EVAL_CHUNK, outputs: list | None = None) -> dict[str, float]:
-        """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression; the loss
-        includes the L1/L2 penalties, as in training. ``outputs``: a list that receives the
-        outputs of every chunk, so that one pass also gives the predictions."""
-        x = self._as_input(x)
-        n = len(x)
-        if n == 0:
-            return {}
-        total, correct, abs_err = 0.0, 0, 0.0
-        for i in range(0, n, batch_size):
-            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
-            out = self._forward(xb, training=False)
-            if outputs is not None:     # the same pass gives the outputs (engine/evaluation.py)
-                outputs.append(out.copy())
-            t = self._targets(yb)
-            total += self._loss(out, t, None) * len(xb)
-            if self.loss in L.CLASSIFICATION:
-                correct += L.correct_count(self.loss, out, yb)
-            else:
-                abs_err += float(np.abs(out - t).mean()) * len(xb)
-        result = {"loss": total / n + self._penalty()}
+    def _eval_chunk(self, x, y) -> tuple[np.ndarray, float, int, float]:
+        out = self._forward(x, training=False)
+        t = self._targets(y)
+        loss = self._loss(out, t, None)
         if self.loss in L.CLASSIFICATION:
-            result["accuracy"] = correct / n
-        else:
-            result["mae"] = abs_err / n
-        return result
+            return out.copy(), loss, L.correct_count(self.loss, out, y), 0.0
+        return out.copy(), loss, 0, float(np.abs(out - t).mean())
+
+    def _penalty_value(self) -> float:
+        return self._penalty()
