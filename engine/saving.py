@@ -40,7 +40,7 @@ NOT_OURS = "not an nntui model file"
 def read_model_file(path: str | Path) -> tuple[Experiment, int, dict[str, np.ndarray], dict]:
     """(experiment, input_dim, weights, scaler) from a model.npz. Anything else (a text file, a
     damaged archive, other arrays, weights that are not real numbers) is a SpecError naming the file."""
-    from .data.tabular import read_npz_arrays
+    from .data.npz import read_npz_arrays
     from .errors import DataError
 
     path = Path(path)

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.data.tabular import read_csv, read_npz
+from engine.data.npz import read_npz
+from engine.data.tabular import read_csv
 
 FUZZ = settings(max_examples=int(os.environ.get("NNTUI_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VALID = engine.presets.load_preset("digits").to_dict()

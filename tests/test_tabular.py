@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 import engine
 from engine import DataError, DataSpec
-from engine.data.tabular import read_csv, read_npz
+from engine.data.npz import read_npz
+from engine.data.tabular import read_csv
 
 
 def write(tmp_path, text, name="data.csv"):

@@ -11,8 +11,9 @@ from ..errors import DataError
 from .catalog import DATASETS, DataInfo, static_info
 from .download import fetch, is_cached
 from .idx import cache_root, load_idx
+from .npz import read_npz
 from .synthetic import GENERATORS, generate
-from .tabular import read_csv, read_npz
+from .tabular import read_csv
 
 __all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "split_stratified", "fetch",
            "is_cached", "scale_with", "list_datasets"]

@@ -16,25 +16,11 @@ from engine.advice import advise
 from engine.backends.plan import summary_rows
 from engine.nn.activations import ACTIVATIONS
 from engine.nn.initializers import INITIALIZERS
-from engine.nn.losses import LOSSES
-from engine.nn.optimizers import OPTIMIZERS
-from engine.nn.schedules import SCHEDULES, schedule_function
-from engine.spec import (
-    BACKENDS,
-    DATASETS,
-    HEADERS,
-    MODES,
-    MONITORS,
-    OPTIMIZER_SETTINGS,
-    SCALINGS,
-    SCHEDULE_UNITS,
-    SYNTHETIC,
-    TASKS,
-    schedule_setting,
-)
+from engine.nn.schedules import schedule_function
 
 from ..messages import DraftChanged
 from ..widgets.fields import Field
+from . import build_forms as forms
 
 #: the keys of the fixes the engine's advice offers (engine/ never names a key)
 FIX_KEYS = {"match_output": " Press o to match it."}
@@ -112,9 +98,10 @@ class BuildScreen(Screen):
         """Rebuild every form from the draft (after a structural change or a load)."""
         self.refresh_stack()
         await self.build_editor()
-        for form, fields in (("#form-data", self.data_fields()), ("#form-opt", self.optimizer_fields()),
-                             ("#form-schedule", self.schedule_fields()), ("#form-train", self.train_fields()),
-                             ("#form-stop", self.stopping_fields())):
+        d = self.draft
+        for form, fields in (("#form-data", forms.data_fields(d)), ("#form-opt", forms.optimizer_fields(d)),
+                             ("#form-schedule", forms.schedule_fields(d)), ("#form-train", forms.train_fields(d)),
+                             ("#form-stop", forms.stopping_fields(d))):
             container = self.query_one(form)
             await container.remove_children()
             await container.mount_all(fields)
@@ -151,68 +138,6 @@ class BuildScreen(Screen):
                        Field(self.draft, f"{p}.epsilon", "epsilon", "float"),
                        Field(self.draft, f"{p}.trainable", "trainable", "bool")]
         await container.mount_all(fields)
-
-    def data_fields(self) -> list[Field]:
-        d = self.draft
-        name = d.get("data.name")
-        fields = [Field(d, "data.name", "dataset", "choice", DATASETS.names(), apply=d.set_dataset)]
-        if name in ("csv", "npz", "fashion-mnist", "mnist"):
-            fields.append(Field(d, "data.path", "path", "str"))
-        fields += [Field(d, "data.scale", "scaling", "choice", SCALINGS.names()),
-                   Field(d, "data.validation_split", "validation split", "float")]
-        if name not in ("fashion-mnist", "mnist"):
-            fields.append(Field(d, "data.test_split", "test split", "float"))
-        if name in SYNTHETIC:
-            fields += [Field(d, "data.samples", "samples", "int"), Field(d, "data.noise", "noise", "float")]
-            if name in ("spiral", "gaussians"):
-                fields.append(Field(d, "data.classes", "classes (0: 2)", "int"))
-        if name == "csv":
-            fields += [Field(d, "data.target", "target column", "target"),
-                       Field(d, "data.header", "header", "choice", list(HEADERS)),
-                       Field(d, "data.delimiter", "delimiter", "str")]
-        if name in ("csv", "npz"):
-            fields.append(Field(d, "data.task", "task", "choice", list(TASKS)))
-        fields.append(Field(d, "data.seed", "data seed", "int"))
-        return fields
-
-    def optimizer_fields(self) -> list[Field]:
-        d = self.draft
-        fields = [Field(d, "model.loss", "loss", "choice", LOSSES.names(), structural=True),
-                  Field(d, "model.label_smoothing", "label smoothing", "float"),
-                  Field(d, "optimizer.name", "optimizer", "choice", OPTIMIZERS.names(), apply=d.set_optimizer)]
-        for key in OPTIMIZERS.get(d.get("optimizer.name")).defaults:   # the spec's table says what each is
-            fields.append(Field(d, f"optimizer.{key}", key.replace("_", " "), OPTIMIZER_SETTINGS[key].kind))
-        return fields
-
-    def schedule_fields(self) -> list[Field]:
-        d = self.draft
-        fields = [Field(d, "schedule.name", "schedule", "choice", SCHEDULES.names(), apply=d.set_schedule),
-                  Field(d, "schedule.unit", "unit", "choice", list(SCHEDULE_UNITS))]
-        name = d.get("schedule.name")
-        for key in SCHEDULES.get(name).defaults:
-            fields.append(Field(d, f"schedule.{key}", key.replace("_", " "), schedule_setting(name, key).kind))
-        return fields
-
-    def train_fields(self) -> list[Field]:
-        d = self.draft
-        return [Field(d, "train.epochs", "epochs", "int"), Field(d, "train.batch_size", "batch size", "int"),
-                Field(d, "seed", "seed", "int"), Field(d, "train.shuffle", "shuffle", "bool"),
-                Field(d, "backend", "backend", "choice", BACKENDS.names())]
-
-    def stopping_fields(self) -> list[Field]:
-        d = self.draft
-        on = d.get("early_stopping") is not None
-        fields = [Field(d, "early_stopping", "early stopping", "bool", apply=d.set_early_stopping)]
-        if on:
-            fields += [Field(d, "early_stopping.monitor", "monitor", "choice", list(MONITORS)),
-                       Field(d, "early_stopping.patience", "patience", "int"),
-                       Field(d, "early_stopping.min_delta", "min delta", "float"),
-                       Field(d, "early_stopping.mode", "mode", "choice", list(MODES)),
-                       Field(d, "early_stopping.restore_best_weights", "restore best", "bool"),
-                       Field(d, "early_stopping.smoothing", "smoothing", "int")]
-        return fields
-
-    # -- refreshing what depends on the draft -----------------------------------------------------------
 
     def refresh_stack(self) -> None:
         table = self.query_one("#stack", DataTable)
