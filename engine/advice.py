@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .nn.optimizers import OPTIMIZERS
 from .spec import DenseSpec
 
 #: learning rates above these are very large for the optimizer (Keras's defaults are 10-100x lower)
@@ -69,6 +70,4 @@ def advise(exp, n_classes: int | None = None, task: str | None = None) -> list[A
 
 
 def _default_lr(name: str) -> float:
-    from .nn.optimizers import OPTIMIZERS
-
     return OPTIMIZERS.get(name).defaults["learning_rate"]

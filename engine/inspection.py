@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backends.numpy.layers import Dense
+from .backends.numpy.model import NumpyModel
 from .events import Inspected
 
 PROBE_SIZE = 512
@@ -72,8 +74,6 @@ class Inspector:
     """Measures a model's layers on a fixed probe batch of the training data."""
 
     def __init__(self, exp, data, dtype=np.float32, size: int = PROBE_SIZE):
-        from .backends.numpy.layers import Dense
-        from .backends.numpy.model import NumpyModel
 
         self.probe = NumpyModel(exp, data.n_features, dtype=dtype)
         n = len(data.x_train)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_atomic
-from .errors import SpecError
+from .data.npz import read_npz_arrays
+from .errors import DataError, SpecError
 from .spec import Experiment
 
 
@@ -40,9 +41,6 @@ NOT_OURS = "not an nntui model file"
 def read_model_file(path: str | Path) -> tuple[Experiment, int, dict[str, np.ndarray], dict]:
     """(experiment, input_dim, weights, scaler) from a model.npz. Anything else (a text file, a
     damaged archive, other arrays, weights that are not real numbers) is a SpecError naming the file."""
-    from .data.npz import read_npz_arrays
-    from .errors import DataError
-
     path = Path(path)
     if not path.is_file():
         raise SpecError("", "model file not found", str(path))

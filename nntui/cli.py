@@ -55,8 +55,8 @@ def _datasets(args) -> int:
     import os
 
     import engine
-    from engine.data import list_datasets
     from engine.data.download import MIRRORS
+    from engine.data.listing import list_datasets
 
     if args.action is None:
         rows = list_datasets()

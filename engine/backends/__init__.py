@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import BackendUnavailable
 from .mlx.probe import mlx_status
+from .numpy.model import NumpyModel
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,6 @@ def resolve_backend(name: str = "auto") -> BackendChoice:
 
 def model_class(name: str):
     if name == "numpy":
-        from .numpy.model import NumpyModel
-
         return NumpyModel
     if name == "mlx":
         try:

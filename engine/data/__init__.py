@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import DataError
-from .catalog import DATASETS, DataInfo, static_info
+from .catalog import DataInfo, static_info
 from .download import fetch, is_cached
 from .idx import cache_root, load_idx
 from .npz import read_npz
@@ -16,34 +16,7 @@ from .synthetic import GENERATORS, generate
 from .tabular import read_csv
 
 __all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "split_stratified", "fetch",
-           "is_cached", "scale_with", "list_datasets"]
-
-DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
-
-
-def list_datasets() -> list[dict]:
-    """Every named dataset: samples, features, classes, task, and where it comes from (cached or not)."""
-    from ..spec import DataSpec
-
-    rows = []
-    for name in DATASETS:
-        if name in ("csv", "npz"):
-            rows.append({"name": name, "samples": "your file", "features": "-", "classes": "-",
-                         "task": "inferred", "source": f"data.path ({'CSV, header optional' if name == 'csv' else 'arrays x, y'})"})
-            continue
-        info = static_info(DataSpec(name=name))
-        if name in DOWNLOAD_MB:
-            folder = cache_root() / name
-            source = (f"cached in {folder}" if is_cached(name) else
-                      f"not cached: downloads on first use ({DOWNLOAD_MB[name]} MB) to {folder}")
-        else:
-            source = "embedded" if name == "digits" else "generated (data.samples, data.noise, data.seed)"
-        samples = f"{info.samples:,}" + (f" + {info.test_samples:,}" if info.test_samples else "")
-        rows.append({"name": name, "samples": samples, "features": str(info.n_features),
-                     "classes": "-" if info.task == "regression" else str(info.n_classes), "task": info.task,
-                     "source": source})
-    return rows
-
+           "is_cached", "scale_with"]
 
 @dataclass
 class Dataset:

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..api import build_model
 from ..control import TrainingControl
+from ..data import load_data
+from ..reports.recorder import RunRecorder
 from ..spec.experiment import Experiment
 from ..spec.fieldpath import set_path
+from ..trainer import train
 from .study import counted_trials, make_sampler, optuna_module, trial_seed
 
 # -- one trial ------------------------------------------------------------------------------------
@@ -106,14 +110,10 @@ class Worker:
     def _dataset(self, exp: Experiment):
         key = repr(exp.data)
         if key not in self._data:
-            from ..data import load_data
             self._data[key] = load_data(exp.data)
         return self._data[key]
 
     def _run_trial(self, trial) -> TrialOutcome:
-        from ..api import build_model
-        from ..reports.recorder import RunRecorder
-        from ..trainer import train
 
         spec = self.exp.search
         params = {d.path: suggest(trial, d) for d in spec.space}

@@ -12,6 +12,7 @@ from typing import Any
 import tomli_w
 
 from ..atomic import write_text_atomic
+from ..data.catalog import static_info
 from ..errors import SpecError
 from ..registry import Registry
 from .checks import _check_keys, _int, _str, _table
@@ -89,8 +90,6 @@ class Experiment:
         for key, value in values.items():
             object.__setattr__(exp, key, value)
         exp._check_cross_fields()
-        from ..data.catalog import static_info  # data-dependent checks where the set is known
-
         info = static_info(exp.data)
         if info is not None:
             exp.check_data(info.n_classes, info.task)
