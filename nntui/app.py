@@ -86,7 +86,7 @@ class NNTuiApp(App):
         yield SystemCommand("Demonstrations", "Classic failure modes, one keypress each: zero init, vanishing and "
                             "exploding gradients, dying ReLU, overfitting...", self.action_demos)
         yield SystemCommand("Activation functions", "Each activation and its derivative", self.action_activations)
-        yield SystemCommand("Hyperparameter search", "Run the experiment's [search] with Optuna: live leaderboard",
+        yield SystemCommand("Hyperparameter search", "Run the experiment's \\[search] with Optuna: live leaderboard",
                             self.action_search)
         yield SystemCommand("Inside the network", "Gradients, weights and activations per layer of the run",
                             self.action_inside)

@@ -89,10 +89,16 @@ def _presets() -> int:
 
     import engine.presets
 
-    for exp in engine.presets.list_presets():
-        layers = "-".join(str(layer.units) for layer in exp.model.layers if layer.type == "dense")
-        print(f"{exp.name:<24}{exp.data.name:<15}{layers:<18}{exp.optimizer.name}, {exp.train.epochs} epochs, "
-              f"batch {exp.train.batch_size}")
+    presets = engine.presets.list_presets()
+    layers = {exp.name: "-".join(str(layer.units) for layer in exp.model.layers if layer.type == "dense")
+              for exp in presets}
+    # columns as wide as their longest entry, two spaces apart (names ran into the dataset before)
+    w_name = max(len(exp.name) for exp in presets) + 2
+    w_data = max(len(exp.data.name) for exp in presets) + 2
+    w_layers = max(len(v) for v in layers.values()) + 2
+    for exp in presets:
+        print(f"{exp.name:<{w_name}}{exp.data.name:<{w_data}}{layers[exp.name]:<{w_layers}}{exp.optimizer.name}, "
+              f"{exp.train.epochs} epochs, batch {exp.train.batch_size}")
         print(textwrap.indent(textwrap.fill(exp.description, 88), "    "))
     print("\nrun one with: nntui train --preset NAME")
     return EXIT_OK
@@ -102,7 +108,14 @@ COMMANDS = ("train", "search", "report", "presets", "datasets")
 
 
 def _tui(path: str | None) -> int:
+    import os
+
     import engine
+
+    if os.environ.get("TERM") == "dumb":
+        print("nntui: this terminal (TERM=dumb) cannot draw the app; use a terminal that can (xterm, tmux, "
+              "any modern one), or train headless: nntui train EXPERIMENT.toml", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
     exp = None
     if path is not None and Path(path).exists():  # a new file name opens the default, saved there

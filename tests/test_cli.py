@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -82,3 +84,38 @@ def test_report_honours_no_color(tmp_path):
     import re
 
     assert not re.search(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[0-9;]+)m", plain.stdout), "NO_COLOR: no colour codes"
+
+
+def test_presets_columns_never_run_together():
+    r = nntui("presets")
+    rows = [line for line in r.stdout.splitlines() if line and not line.startswith(" ") and "nntui train" not in line]
+    assert len(rows) >= 18
+    import re
+
+    for line in rows:
+        name, data = re.split(r"\s{2,}", line)[:2]
+        assert name in r.stdout and data in {"digits", "fashion-mnist", "moons", "spiral", "mnist"}, line
+
+
+def test_a_dumb_terminal_is_told_to_use_the_headless_run():
+    r = subprocess.run([sys.executable, "-m", "nntui"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "TERM": "dumb"})
+    assert r.returncode == 2 and "TERM=dumb" in r.stderr and "nntui train" in r.stderr
+
+
+@pytest.mark.asyncio
+async def test_the_palette_and_search_header_show_search_words_as_written(tmp_path, monkeypatch):
+    from rich.text import Text
+
+    import engine
+    from nntui.app import make_app
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    app = make_app()
+    async with app.run_test(size=(120, 40)):
+        helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
+    assert "[search]" in Text.from_markup(helps["Hyperparameter search"]).plain
+    exp = engine.Experiment.from_toml(ROOT / "examples" / "moons-search.toml")
+    described = [d.describe() for d in exp.search.space]
+    assert all("{" not in d and "'" not in d for d in described), described
+    assert any(".." in d for d in described) and any(" | " in d for d in described), described

@@ -93,6 +93,15 @@ class Dimension:
             raise SpecError(f"{where}.{kind}", f"a log range must be above 0, got [{low}, {high}]")
         return cls(path, kind, low, high, step, log)
 
+    def describe(self) -> str:
+        """For people: ``16..256 step 16``, ``0.0001..0.1 log``, ``relu | tanh``."""
+        if self.kind == "choice":
+            return " | ".join(str(c) for c in self.choices)
+        text = f"{self.low:g}..{self.high:g}"
+        if self.step:
+            text += f" step {self.step:g}"
+        return text + (" log" if self.log else "")
+
     def to_dict(self) -> dict:
         if self.kind == "choice":
             return {"choice": list(self.choices)}

@@ -74,7 +74,7 @@ class SearchScreen(Screen):
                           "edit it in the experiment file (README: Hyperparameter search).")
             return
         s = exp.search
-        space = escape(", ".join(f"{d.path} {d.to_dict()}" for d in s.space))   # [0] is not markup
+        space = escape(", ".join(f"{d.path} {d.describe()}" for d in s.space))   # [0] is not markup
         status.update(f"[b]{s.trials} trials[/], sampler {s.sampler}, pruner {s.pruner}, objective {s.monitor} "
                       f"({s.direction}); space: {space}\n[b]t[/] starts (resumes) the search in "
                       f"searches/{escape(folder_name(exp.name or 'experiment'))}/, [b]s[/] stops it, enter opens a trial in the builder.")
