@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .data.catalog import DOWNLOAD_MB
+from .data.download import is_cached
+from .data.idx import cache_root
+from .memory import available_memory, gib, model_memory
 from .nn.optimizers import OPTIMIZERS
 from .spec import DenseSpec
 
@@ -20,8 +24,9 @@ class Advice:
     fix: str | None = None      # an action a front end can offer: "match_output" (the app binds it to o)
 
 
-def advise(exp, n_classes: int | None = None, task: str | None = None) -> list[Advice]:
-    out: list[Advice] = []
+def advise(exp, n_classes: int | None = None, task: str | None = None,
+           n_features: int | None = None) -> list[Advice]:
+    out: list[Advice] = _resources(exp, n_features)
     layers = exp.model.layers
     dense = [(i, layer) for i, layer in enumerate(layers) if isinstance(layer, DenseSpec)]
     hidden = dense[:-1]
@@ -71,3 +76,25 @@ def advise(exp, n_classes: int | None = None, task: str | None = None) -> list[A
 
 def _default_lr(name: str) -> float:
     return OPTIMIZERS.get(name).defaults["learning_rate"]
+
+
+def _resources(exp, n_features: int | None) -> list[Advice]:
+    """What the run will need before it starts: a first download, and the memory of the model
+    and its optimizer state against what this machine has (the engine's own estimate)."""
+    out = []
+    name = exp.data.name
+    if name in DOWNLOAD_MB and not exp.data.path and not is_cached(name):
+        out.append(Advice("info", f"Training downloads {name} first ({DOWNLOAD_MB[name]} MB, verified) into "
+                          f"{cache_root() / name}; offline, put the four IDX files in a folder and set data.path "
+                          "to it."))
+    if n_features:
+        need, params, i = model_memory(exp, n_features)
+        free = available_memory()
+        if need > free:
+            out.append(Advice("warning", f"The model has {params:,} parameters: training needs about {gib(need)} "
+                              f"(weights, gradients, {exp.optimizer.name} state) and this machine has {gib(free)} "
+                              "available. It cannot start; use fewer units.", i))
+        elif need > free / 4:
+            out.append(Advice("info", f"The model needs about {gib(need)} of the {gib(free)} this machine has "
+                              "available.", i))
+    return out

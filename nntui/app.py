@@ -10,6 +10,7 @@ from textual.binding import Binding
 
 import engine
 import engine.presets
+from engine.memory import check_model_fits
 from engine.text import printable
 
 from . import themes
@@ -184,6 +185,14 @@ class NNTuiApp(App):
             return
         if isinstance(self.screen, (TrainScreen, InsideScreen)) and self.screen_running():
             return
+        info = self.draft.data_info()
+        if info is not None:   # what cannot fit is refused before the dashboard opens, as the engine would
+            try:
+                check_model_fits(self.draft.experiment, info.n_features)
+            except engine.SpecError as exc:
+                self.bell()
+                self.notify(printable(exc), title="Cannot train", severity="error", timeout=10, markup=False)
+                return
         while isinstance(self.screen, (InsideScreen, TrainScreen)):
             self.pop_screen()
         self.push_screen(TrainScreen(self.draft.experiment))

@@ -45,3 +45,20 @@ def test_output_and_loss_mismatches():
 def test_very_large_learning_rate():
     assert "very large for adam" in texts(exp(GOOD, optimizer={"name": "adam", "learning_rate": 0.5}))
     assert "very large" not in texts(exp(GOOD, optimizer={"name": "sgd", "learning_rate": 0.5}))
+
+
+def test_a_model_that_cannot_fit_is_named_before_it_starts():
+    big = [{"units": 200000}, {"units": 200000}, {"units": 10, "activation": "softmax"}]
+    items = advise(exp(big), 10, "classification", n_features=784)
+    warning = next(a for a in items if "cannot start" in a.text)
+    assert warning.level == "warning" and warning.layer == 1 and "GiB" in warning.text
+    assert not any("GiB" in a.text for a in advise(exp(GOOD), 10, "classification", n_features=784))
+
+
+def test_a_first_download_is_announced(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNTUI_DATA_DIR", str(tmp_path))     # nothing cached here
+    fashion = exp([{"units": 64}, {"units": 10, "activation": "softmax"}], data={"name": "fashion-mnist"})
+    assert "downloads fashion-mnist first (30.9 MB" in texts(fashion)
+    with_path = exp([{"units": 64}, {"units": 10, "activation": "softmax"}],
+                    data={"name": "fashion-mnist", "path": str(tmp_path)})
+    assert "downloads" not in texts(with_path)

@@ -120,3 +120,34 @@ async def test_a_run_that_fails_on_its_data_says_so_with_markup_shown(tmp_path, 
         await pilot.press("b")
         await pilot.pause()
         assert isinstance(app.screen, BuildScreen) and app.is_running
+
+
+@pytest.mark.asyncio
+async def test_what_cannot_fit_does_not_start_and_short_epochs_still_report(tmp_path, monkeypatch):
+    from engine.advice import advise  # noqa: F401  (the same estimate the builder's advice shows)
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    d = engine.presets.load_preset("digits").to_dict()
+    d["model"]["layers"][0]["units"] = 3_000_000
+    app = make_app(experiment=engine.Experiment.from_dict(d))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "cannot start" in str(app.screen.query_one("#advice").render())
+        await pilot.press("t")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, BuildScreen), "refused before the dashboard opens"
+    # digits' epochs are too short for batch progress: the status line comes from the epoch events
+    app = make_app(experiment=engine.with_overrides(engine.presets.load_preset("digits"), epochs=3))
+    seen = []
+    real = TrainScreen._say
+    monkeypatch.setattr(TrainScreen, "_say", lambda self, text: (seen.append(str(text)), real(self, text)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        screen = app.screen
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if not screen.running:
+                break
+        await pilot.pause(0.2)
+        assert any(s.startswith("epoch 2/3") and "samples/s" in s and "ETA" in s for s in seen), seen
+        assert str(screen.query_one("#epochs").percentage) == "1.0"

@@ -16,6 +16,9 @@ for _name, _aliases in (("digits", ()), ("fashion-mnist", ("fashion_mnist", "fmn
 SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine"}
 FILE_DATASETS = {"csv", "npz"}
 
+#: the sets downloaded on first use, and their size
+DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
+
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
 DIGIT_CLASSES = tuple(str(i) for i in range(10))

@@ -4,11 +4,9 @@ generated, cached or to be downloaded). Above the spec, so it is not loaded with
 from __future__ import annotations
 
 from ..spec import DataSpec
-from .catalog import DATASETS, static_info
+from .catalog import DATASETS, DOWNLOAD_MB, static_info
 from .download import is_cached
 from .idx import cache_root
-
-DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
 
 
 def list_datasets() -> list[dict]:

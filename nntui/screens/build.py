@@ -4,6 +4,7 @@ and advice that applies."""
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from engine.backends.plan import summary_rows
 from engine.nn.activations import ACTIVATIONS
 from engine.nn.initializers import INITIALIZERS
 from engine.nn.schedules import schedule_function
+from engine.text import printable
 
 from ..messages import DraftChanged
 from ..widgets.fields import Field
@@ -182,7 +184,8 @@ class BuildScreen(Screen):
             totals.update("")
         advice = self.query_one("#advice", Static)
         if exp is not None:
-            items = advise(exp, info.n_classes if info else None, info.task if info else None)
+            items = advise(exp, info.n_classes if info else None, info.task if info else None,
+                           info.n_features if info else None)
             advice.update("\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}{FIX_KEYS.get(a.fix, '')}"
                                     for a in items) or
                           "Nothing to flag.")
@@ -191,7 +194,7 @@ class BuildScreen(Screen):
         self.query_one("#about-title").display = self.query_one("#about").display = bool(about)
         status = self.query_one("#status", Static)
         if d.error is not None:
-            status.update(f"[b $error]cannot train[/]: {d.error}")
+            status.update(f"[b $error]cannot train[/]: {escape(printable(d.error))}")
         else:
             status.update("[b $success]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
         for field in self.query(Field):

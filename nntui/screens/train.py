@@ -175,6 +175,9 @@ class TrainScreen(Screen):
         elif e.kind == "epoch_end":
             self.query_one("#epochs", ProgressBar).update(progress=e.epoch)
             self.query_one("#batches", ProgressBar).update(progress=0)
+            elapsed, eta = s.elapsed_and_eta()   # short epochs send no batch progress: say it here too
+            self._say(f"epoch {e.epoch}/{s.started.epochs}  loss {e.loss:.4f}  {e.samples_per_second:,.0f} samples/s  "
+                      f"elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
         elif e.kind == "inspect":
             self.query_one(Log).write_line(inside_line(e))
             return
@@ -219,6 +222,8 @@ class TrainScreen(Screen):
             return
         self.result = message.result
         m = message.result.metrics
+        if m.get("epochs_run"):   # an early stop ends the run: the bar says done, not 9%
+            self.query_one("#epochs", ProgressBar).update(total=m["epochs_run"], progress=m["epochs_run"])
         if message.result.reason == "diverged":
             self._say("[b $error]diverged[/]: the loss became NaN or infinite. Try a lower learning rate (-), "
                           "input scaling, or he_normal / glorot_uniform initialization.  r restarts")
