@@ -363,3 +363,24 @@ async def test_session_runs_compare_and_mistakes(tmp_path, monkeypatch):
         await pilot.pause(0.6)                                           # a redraw with the overlay
         assert app.screen.compare
         app.save_screenshot(str(tmp_path / "compare.svg"))
+
+
+@pytest.mark.asyncio
+async def test_the_unsaved_changes_question_moves_with_arrows_and_starts_on_cancel(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDiscard"
+        assert app.focused.id == "cancel", "enter right away is the safe choice"
+        await pilot.press("left")
+        assert app.focused.id == "discard"
+        await pilot.press("left")
+        assert app.focused.id == "save"
+        await pilot.press("right")
+        assert app.focused.id == "discard"
+        await pilot.press("right", "enter")              # Cancel
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen) and app.is_running and app.draft.dirty

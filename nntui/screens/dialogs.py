@@ -100,9 +100,11 @@ class FilePicker(ModalScreen[Path | None]):
 
 
 class ConfirmDiscard(ModalScreen[str]):
-    """Unsaved changes: save, discard or cancel."""
+    """Unsaved changes: save, discard or cancel; left and right move between the buttons, enter
+    presses the one with focus (Cancel at first: the safe choice)."""
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS = [Binding("escape", "cancel", "cancel"), Binding("left", "app.focus_previous", show=False),
+                Binding("right", "app.focus_next", show=False)]
     CSS_PATH = "dialogs.tcss"
 
     def __init__(self, what: str) -> None:
@@ -116,6 +118,9 @@ class ConfirmDiscard(ModalScreen[str]):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Discard", variant="error", id="discard")
                 yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)

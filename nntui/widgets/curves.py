@@ -77,8 +77,10 @@ class BatchPlot(PlotextPlot):
         if batches:
             xs = [b for b, _ in batches]
             ys = [loss for _, loss in batches]
+            ticks = epoch_ticks(list(range(1, xs[-1] + 1)))   # whole batches, not 17.0 23.8
             xs, ys = downsample(xs, ys, max(2, self.size.width - 10))
             plt.plot(xs, ys, color=colour, marker="braille")
+            plt.xticks(ticks)
         self.refresh()
 
 
