@@ -104,7 +104,7 @@ class Inspector:
         with np.errstate(all="ignore"):
             loss, grads = probe.loss_and_gradients(self.x, self.y)
             layers = []
-            for number, layer in enumerate(self.dense, start=1):
+            for layer in self.dense:
                 key = f"{layer.index}.kernel"
                 a, act = layer.a, layer.spec.activation
                 dead = saturated = None
@@ -115,8 +115,8 @@ class Inspector:
                 elif act == "tanh":
                     saturated = float(np.mean(1 - a * a < SATURATION))
                 w = weights[key]
-                layers.append({
-                    "layer": layer.index, "name": f"dense {number}", "activation": act, "units": layer.units,
+                layers.append({   # named by the model's layer index, as the builder and report count
+                    "layer": layer.index, "name": f"dense {layer.index}", "activation": act, "units": layer.units,
                     "output": layer.is_output, "grad_norm": _norm(grads[key]), "weight_norm": _norm(w),
                     "update_ratio": self._updates.get(key), "dead": dead, "saturated": saturated,
                     "distinct_units": _distinct_columns(w), "act_mean": float(a.mean()), "act_std": float(a.std()),

@@ -12,7 +12,7 @@ from pathlib import Path
 import plotext as plt
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 import engine
 from engine.reports.recorder import RunFolderError, read_history
@@ -161,8 +161,10 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
     if len({r.label for r in runs}) < len(runs):  # the same experiment run twice: tell them apart by folder
         for r in runs:
             r.label_override = r.folder.name
-    table = Table("run", "data", "epochs", "test loss", "test accuracy", "best epoch", "seconds", "samples/s",
-                  title="Runs side by side")
+    # the run's name folds onto a second line rather than being cut: at 80 columns spiral-relu and
+    # spiral-tanh were both "spiral…"
+    table = Table(Column("run", overflow="fold", min_width=12), "data", "epochs", "test loss", "test acc", "best",
+                  "seconds", "samples/s", title="Runs side by side")
     for r in runs:
         m = r.metrics
         table.add_row(safe(r.label), r.experiment.data.name, str(m.get("epochs_run")), fmt_value(m.get("test_loss")),

@@ -119,3 +119,14 @@ async def test_the_palette_and_search_header_show_search_words_as_written(tmp_pa
     described = [d.describe() for d in exp.search.space]
     assert all("{" not in d and "'" not in d for d in described), described
     assert any(".." in d for d in described) and any(" | " in d for d in described), described
+
+
+def test_report_side_by_side_keeps_both_names_at_80_columns(tmp_path):
+    for name in ("spiral-relu", "spiral-tanh"):
+        assert nntui("train", "--preset", name, "--epochs", "1", "--report", str(tmp_path / name)).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "nntui", "report", str(tmp_path / "spiral-relu"),
+                        str(tmp_path / "spiral-tanh")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    table = r.stdout.split("val_loss")[0]
+    assert "spiral-relu" in table and "spiral-tanh" in table, table

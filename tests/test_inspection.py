@@ -102,7 +102,7 @@ def test_events_are_json_and_reach_the_run_folder(tmp_path):
     lines = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
     inspected = [x for x in lines if x["event"] == "inspect"]        # DESIGN.md: every event is there
     assert [x["epoch"] for x in inspected] == [0, 1, 2]
-    assert inspected[2]["layers"][0]["name"] == "dense 1" and inspected[2]["layers"][0]["saturated"] is not None
+    assert inspected[2]["layers"][0]["name"] == "dense 0" and inspected[2]["layers"][0]["saturated"] is not None
     for name in ("gradients.svg", "updates.svg", "histograms.svg"):
         assert (tmp_path / name).read_text().startswith("<svg"), name
     report = (tmp_path / "report.md").read_text()

@@ -53,7 +53,7 @@ async def test_a_demonstration_is_one_keypress_away_and_the_inside_view_shows_it
         table = inside.query_one("#layers", DataTable)
         assert table.row_count == 11
         first = table.get_row_at(0)
-        assert first[0] == "dense 1" and first[1] == "sigmoid"
+        assert first[0] == "dense 0" and first[1] == "sigmoid"
         assert float(first[3]) == pytest.approx(inspects[-1].layers[0]["grad_norm"], rel=1e-2)
         # the gradient plot: one line per layer, the first layer's values far below the last's
         lines = plot_series(inside.query_one("#plot-grad"))
