@@ -149,13 +149,17 @@ def test_pruned_trials_really_stop_early(tmp_path, pruner):
 
 
 def test_an_interrupted_search_resumes_where_it_stopped(tmp_path):
-    path = experiment_file(tmp_path, samples=3000, epochs=25, trials=4)
+    # trials of about two seconds: the interrupt lands inside the second one, not between trials
+    path = experiment_file(tmp_path, samples=3000, epochs=200, trials=4)
     report = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "nntui.cli", "search", str(path), "--report", str(report)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in proc.stdout:          # interrupt during the second trial
+    second = report / "trials" / "trial-0001" / "history.csv"
+    for line in proc.stdout:          # interrupt during the second trial, once it has trained an epoch
         if line.startswith("trial   0"):
-            time.sleep(0.3)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (second.exists() and second.read_text().count("\n") >= 2):
+                time.sleep(0.01)
             proc.send_signal(signal.SIGINT)
             break
     out, errors = proc.communicate(timeout=120)
