@@ -289,10 +289,14 @@ async def test_dashboard_controls_lr_stop_save_restart(tmp_path, monkeypatch):
         assert metrics["interrupted"] is True and metrics["epochs_run"] == len(screen.state.history)
         events = (tmp_path / "run" / "events.jsonl").read_text()
         assert '"lr_changed"' in events and '"finished"' in events
-        epochs_before = len(screen.state.history)
+        before = screen.state
         await pilot.press("r")                               # restart from fresh weights
         await pilot.pause(0.3)
-        assert screen.running and len(screen.state.history) < epochs_before
+        # a new run, from epoch 1, on fresh weights: its first epoch's loss is above the stopped
+        # run's last (the epoch count alone races: spiral epochs take milliseconds)
+        h = screen.state.history
+        assert screen.running and screen.state is not before
+        assert not h or (h[0]["epoch"] == 1 and h[0]["loss"] > before.history[-1]["loss"])
         await pilot.press("s")
         for _ in range(100):
             await pilot.pause(0.05)
