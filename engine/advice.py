@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .backends.plan import model_memory
 from .data.catalog import DOWNLOAD_MB
 from .data.download import is_cached
 from .data.idx import cache_root
-from .memory import available_memory, gib, model_memory
+from .memory import available_memory, gib
 from .nn.optimizers import OPTIMIZERS
 from .spec import DenseSpec
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from .backends import model_class, resolve_backend
+from .backends.plan import check_model_fits
 from .errors import SpecError
-from .memory import check_model_fits
 from .saving import read_model_file, transfer_weights
 from .spec import Experiment
 

@@ -4,8 +4,8 @@ the file that was there before is left as it was."""
 
 from __future__ import annotations
 
-import errno
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -62,16 +62,9 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    err = getattr(exc, "errno", None) or getattr(getattr(exc, "cause", None), "errno", None)
-    return err in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
 def folder_name(name: str, fallback: str = "run") -> str:
     """``name`` as one safe folder name: letters, digits, '.', '_' and '-' only (path separators,
     '..', spaces and control characters become '-'), no leading dot, at most 100 characters."""
-    import re
-
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name)
     safe = re.sub(r"\.{2,}", "-", safe)
     safe = re.sub(r"-{2,}", "-", safe).strip("-.")[:100].strip("-.")

@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 import engine
 import engine.presets
-from engine.memory import check_model_fits
+from engine.backends.plan import check_model_fits
 from engine.text import printable
 
 from . import themes

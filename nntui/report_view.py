@@ -47,13 +47,14 @@ class RunFiles:
         events = folder / "events.jsonl"
         self.events = []
         if events.is_file():
-            for n, line in enumerate(_text(events).splitlines(), 1):
+            lines = _text(events).splitlines()
+            for n, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                 except ValueError:
-                    if n == len(_text(events).splitlines()):   # a run cut off mid-line: its last line
+                    if n == len(lines):   # a run cut off mid-line: its last line
                         break
                     raise RunFolderError(f"{events}: line {n} is not a JSON object") from None
                 if not isinstance(record, dict) or not isinstance(record.get("event"), str):

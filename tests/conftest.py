@@ -30,3 +30,12 @@ def fashion_dir():
     if not all((FASHION / f).is_file() for f in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")):
         pytest.skip(f"shared Fashion-MNIST not found at {FASHION} (a user's clone has no ../shared/data)")
     return FASHION
+
+
+async def wait_until(pilot, condition, seconds=60.0):
+    """Let the app run until ``condition()`` holds (AssertionError after ``seconds``)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")

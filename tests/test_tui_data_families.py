@@ -11,6 +11,8 @@ from nntui.screens.build import BuildScreen
 from nntui.screens.train import TrainScreen
 from nntui.widgets.boundary import BoundaryMap
 
+from .conftest import wait_until
+
 LAYERS = [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "softmax"}]
 
 
@@ -66,10 +68,7 @@ async def test_each_data_family_trains_and_returns_to_build(family, tmp_path, mo
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, TrainScreen)
-        for _ in range(400):
-            await pilot.pause(0.05)
-            if not screen.running:
-                break
+        await wait_until(pilot, lambda: not screen.running)
         await pilot.pause(0.2)
         assert screen.result is not None, str(screen.query_one("#status").render())
         assert screen.result.metrics["epochs_run"] == 3
@@ -110,10 +109,7 @@ async def test_a_run_that_fails_on_its_data_says_so_with_markup_shown(tmp_path, 
     app = make_app(experiment=_file_experiment(path, "csv"))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("t")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, TrainScreen) and not app.screen.running:
-                break
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
         await pilot.pause(0.2)
         status = str(app.screen.query_one("#status").render())
         assert "training failed" in status and "single class ('[/bold]')" in status, status
@@ -124,8 +120,6 @@ async def test_a_run_that_fails_on_its_data_says_so_with_markup_shown(tmp_path, 
 
 @pytest.mark.asyncio
 async def test_what_cannot_fit_does_not_start_and_short_epochs_still_report(tmp_path, monkeypatch):
-    from engine.advice import advise  # noqa: F401  (the same estimate the builder's advice shows)
-
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     d = engine.presets.load_preset("digits").to_dict()
     d["model"]["layers"][0]["units"] = 3_000_000
@@ -144,10 +138,7 @@ async def test_what_cannot_fit_does_not_start_and_short_epochs_still_report(tmp_
         await pilot.press("t")
         await pilot.pause()
         screen = app.screen
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if not screen.running:
-                break
+        await wait_until(pilot, lambda: not screen.running)
         await pilot.pause(0.2)
         assert any(s.startswith("epoch 2/3") and "samples/s" in s and "ETA" in s for s in seen), seen
         assert str(screen.query_one("#epochs").percentage) == "1.0"

@@ -17,13 +17,7 @@ from nntui.screens.build import BuildScreen
 from nntui.screens.inside import InsideScreen
 from nntui.screens.train import TrainScreen
 
-
-async def wait_until(pilot, condition, seconds=60.0):
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("timed out")
+from .conftest import wait_until
 
 
 def plot_series(plot):

@@ -3,10 +3,13 @@ initial weights (the same numbers for NumPy and MLX) and the Keras-like summary.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import SpecError
+from ..memory import available_memory, gib
 from ..nn.initializers import initial_kernel
 from ..spec import BatchNormSpec, DenseSpec, DropoutSpec, Experiment
 
@@ -101,3 +104,36 @@ def summary_text(exp: Experiment, input_dim: int) -> str:
 
 
 # -- saving and loading ----------------------------------------------------------------------
+
+
+#: optimizer state arrays per trained weight (Keras's slots); SGD keeps a velocity only with momentum
+OPTIMIZER_SLOTS = {"sgd": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamax": 2}
+
+
+def model_memory(exp: Experiment, input_dim: int, itemsize: int = 4) -> tuple[int, int, int]:
+    """(bytes, parameters, index of the largest dense layer) that training ``exp`` needs: weights,
+    gradients, optimizer state and the best weights kept for early stopping, the float64 draw of
+    the largest initial kernel, and a batch's activations forward and back."""
+    plans = plan_layers(exp.model, input_dim)
+    sizes = [sum(math.prod(shape) for shape in p.weight_shapes().values()) for p in plans]
+    params = sum(sizes)
+    biggest_i = max((p.index for p in plans if isinstance(p.spec, DenseSpec)), key=lambda i: sizes[i])   # has units
+    slots = OPTIMIZER_SLOTS.get(exp.optimizer.name, 2)
+    if exp.optimizer.name == "sgd" and not exp.optimizer.momentum:
+        slots = 0
+    best = int(exp.early_stopping is not None and exp.early_stopping.restore_best_weights)
+    copies = 2 + slots + best
+    widths = input_dim + sum(p.units for p in plans if isinstance(p.spec, DenseSpec))
+    activations = 4 * max(exp.train.batch_size, 512) * widths
+    return params * itemsize * copies + sizes[biggest_i] * 8 + activations * itemsize, params, biggest_i
+
+
+def check_model_fits(exp: Experiment, input_dim: int, itemsize: int = 4) -> None:
+    """SpecError naming the largest layer when training the model cannot fit in the memory available."""
+    need, params, i = model_memory(exp, input_dim, itemsize)
+    free = available_memory()
+    if need > free:
+        raise SpecError(f"model.layers[{i}].units",
+                        f"the model has {params:,} parameters and training it needs about {gib(need)} of memory "
+                        f"(weights, gradients, {exp.optimizer.name} state); this machine has {gib(free)} "
+                        "available. Use fewer units")

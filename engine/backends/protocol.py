@@ -33,7 +33,7 @@ class Model(Protocol):
 
 class ModelBase:
     """The shared half of a backend's model. Subclasses call :meth:`_common` first and provide
-    ``_eval_chunk`` (outputs, loss, right, absolute error of one chunk), ``_predict_chunk``,
+    ``_eval_chunk`` (outputs if asked for, else None; loss, right, absolute error of one chunk), ``_predict_chunk``,
     ``_penalty_value`` and ``EVAL_CHUNK``."""
 
     EVAL_CHUNK = 2048
@@ -84,12 +84,13 @@ class ModelBase:
         step = batch_size or self.EVAL_CHUNK
         total, right, abs_err = 0.0, 0, 0.0
         for i in range(0, n, step):
-            out, loss, r, err = self._eval_chunk(x[i:i + step], y[i:i + step])
+            xb = x[i:i + step]
+            out, loss, r, err = self._eval_chunk(xb, y[i:i + step], outputs is not None)
             if outputs is not None:
                 outputs.append(out)
-            total += loss * len(out)
+            total += loss * len(xb)
             right += r
-            abs_err += err * len(out)
+            abs_err += err * len(xb)
         result = {"loss": total / n + self._penalty_value()}
         if self.loss in L.CLASSIFICATION:
             result["accuracy"] = right / n

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .tabular import Table, _targets, check_fits
+from ..memory import check_fits
+from .tabular import Table, _targets
 
 
 def read_npz(path: str | Path, task: str = "auto") -> Table:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..memory import available_memory
+from ..memory import check_fits
 
 MAX_CLASSES = 1000
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -65,14 +65,6 @@ def _is_number(text: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def check_fits(nbytes: int, what: str) -> None:
-    """DataError when ``nbytes`` is more than the memory available, saying both."""
-    free = available_memory()
-    if nbytes > free:
-        raise DataError(f"{what} needs {nbytes / 2**30:,.1f} GiB of memory; this machine has "
-                        f"{free / 2**30:,.1f} GiB available")
 
 
 def _bad_cell(path, rows, lines, names, columns):

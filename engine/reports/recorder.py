@@ -139,14 +139,15 @@ class RunRecorder:
         self.write_error: str | None = None   # the first failed write, if any
         self.model_saved_to: Path | None = None
 
-    def _append(self, fh, name: str, write) -> None:
+    def _append(self, fh, name: str, write, flush: bool = True) -> None:
         """Append to history.csv or events.jsonl; after a failure (full disk) stop appending: the
-        lines written so far stay whole, and training goes on."""
+        lines written so far stay whole, and training goes on. Batch progress is not flushed."""
         if self.write_error is not None:
             return
         try:
             write()
-            fh.flush()
+            if flush:
+                fh.flush()
         except OSError as exc:
             self.write_error = f"cannot write {self.folder / name}: {exc.strerror or exc}"
 
@@ -154,11 +155,7 @@ class RunRecorder:
         record = event.to_dict()
         line = json.dumps(record) + "\n"
         if event.kind == "batch":
-            if self.write_error is None:
-                try:
-                    self._events.write(line)
-                except OSError as exc:
-                    self.write_error = f"cannot write {self.folder / 'events.jsonl'}: {exc.strerror or exc}"
+            self._append(self._events, "events.jsonl", lambda: self._events.write(line), flush=False)
             return
         self.events.append(record)
         if event.kind == "epoch_end":

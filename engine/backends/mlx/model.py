@@ -133,13 +133,14 @@ class MlxModel(ModelBase):
     def _predict_chunk(self, x: np.ndarray) -> np.ndarray:
         return np.array(self._forward_eval(mx.array(x))[0])
 
-    def _eval_chunk(self, x, y) -> tuple[np.ndarray, float, int, float]:
+    def _eval_chunk(self, x, y, keep: bool) -> tuple[np.ndarray | None, float, int, float]:
         t = mx.array(self._targets(y))
         out, logits, _ = self._forward_eval(mx.array(x))
         loss = float(ops.data_loss(self.plan, out, logits, t).item())
+        kept = np.array(out) if keep else None
         if self.loss in L.CLASSIFICATION:
-            return np.array(out), loss, int(ops.correct(self.plan, out, t).item()), 0.0
-        return np.array(out), loss, 0, float(mx.mean(mx.abs(out - t)).item())
+            return kept, loss, int(ops.correct(self.plan, out, t).item()), 0.0
+        return kept, loss, 0, float(mx.mean(mx.abs(out - t)).item())
 
     def _penalty_value(self) -> float:
         return float(ops.penalty(self.plan, self.trainable, self.frozen).item())

@@ -178,13 +178,14 @@ class NumpyModel(ModelBase):
     def _predict_chunk(self, x: np.ndarray) -> np.ndarray:
         return self._forward(x, training=False).copy()
 
-    def _eval_chunk(self, x, y) -> tuple[np.ndarray, float, int, float]:
+    def _eval_chunk(self, x, y, keep: bool) -> tuple[np.ndarray | None, float, int, float]:
         out = self._forward(x, training=False)
         t = self._targets(y)
         loss = self._loss(out, t, None)
+        kept = out.copy() if keep else None     # the forward pass reuses its buffers
         if self.loss in L.CLASSIFICATION:
-            return out.copy(), loss, L.correct_count(self.loss, out, y), 0.0
-        return out.copy(), loss, 0, float(np.abs(out - t).mean())
+            return kept, loss, L.correct_count(self.loss, out, y), 0.0
+        return kept, loss, 0, float(np.abs(out - t).mean())
 
     def _penalty_value(self) -> float:
         return self._penalty()
