@@ -20,6 +20,8 @@ from nntui.messages import TrainingDone, TrainingEvent
 from nntui.screens import train as train_screen
 from nntui.themes import save_setting
 
+from .conftest import wait_until
+
 EPOCHS, STEPS, BEST, PATIENCE = 12, 41, 7, 3
 STOP = BEST + PATIENCE
 
@@ -76,6 +78,10 @@ def outcome() -> tuple:
 
 
 def replay(monkeypatch, events, done: bool):
+    """Replace the worker by the script; returns a counter of the messages the screen has handled,
+    so that a test waits for all of them however slowly a loaded machine delivers them."""
+    handled = {"n": 0, "of": len(events) + (2 if done else 0)}
+
     def train(self):
         for e in events:
             self.post_message(TrainingEvent(e))
@@ -84,16 +90,26 @@ def replay(monkeypatch, events, done: bool):
             self.post_message(TrainingEvent(Finished("early_stopping", STOP, BEST, True, 1.5, 50_000.0, 0.1234, 0.9428)))
             self.post_message(TrainingDone(result, extra=extra))
 
+    def counted(handler):
+        def wrapper(self, message):
+            handler(self, message)
+            handled["n"] += 1
+        return wrapper
+
     monkeypatch.setattr(train_screen.TrainScreen, "train", train)
+    monkeypatch.setattr(train_screen.TrainScreen, "on_training_event", counted(train_screen.TrainScreen.on_training_event))
+    monkeypatch.setattr(train_screen.TrainScreen, "on_training_done", counted(train_screen.TrainScreen.on_training_done))
     monkeypatch.setattr(train_screen, "clock", lambda: 1000.0)
+    return handled
 
 
-async def settle(pilot):
+async def settle(pilot, handled):
+    """Every scripted message handled, the plots drawn from all of them, and the screen refreshed."""
+    await wait_until(pilot, lambda: handled["n"] >= handled["of"])
     screen = pilot.app.screen
-    for _ in range(40):
-        await pilot.pause(0.05)
     screen.redraw()
-    await pilot.pause(0.2)
+    for _ in range(10):
+        await pilot.pause(0.05)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
@@ -101,11 +117,11 @@ def test_dashboard_mid_run(snap_compare, monkeypatch, tmp_path, size):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("NO_COLOR", raising=False)
     save_setting("theme", "nntui-dark")
-    replay(monkeypatch, scripted_events(5, batches_after=17), done=False)
+    handled = replay(monkeypatch, scripted_events(5, batches_after=17), done=False)
 
     async def start(pilot):
         await pilot.press("t")
-        await settle(pilot)
+        await settle(pilot, handled)
 
     assert snap_compare(make_app(experiment=experiment()), terminal_size=size, run_before=start)
 
@@ -115,11 +131,11 @@ def test_dashboard_at_the_end(snap_compare, monkeypatch, tmp_path, size):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("NO_COLOR", raising=False)
     save_setting("theme", "nntui-dark")
-    replay(monkeypatch, scripted_events(EPOCHS), done=True)
+    handled = replay(monkeypatch, scripted_events(EPOCHS), done=True)
 
     async def start(pilot):
         await pilot.press("t")
-        await settle(pilot)
+        await settle(pilot, handled)
 
     assert snap_compare(make_app(experiment=experiment()), terminal_size=size, run_before=start)
 

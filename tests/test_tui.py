@@ -388,3 +388,24 @@ async def test_the_unsaved_changes_question_moves_with_arrows_and_starts_on_canc
         await pilot.press("right", "enter")              # Cancel
         await pilot.pause()
         assert isinstance(app.screen, BuildScreen) and app.is_running and app.draft.dirty
+
+
+@pytest.mark.parametrize("n", [9, 10, 16, 17, 18, 41, 100, 469])
+def test_the_last_epoch_or_batch_keeps_its_label_at_every_width(n):
+    """Ticks a step apart from the last one crowded it, and plotext then kept one of the two by the
+    plot's width: the batch plot's axis ended at 16 or at 17 for the same 17 batches. Every tick
+    chosen for a width is labelled at that width, the first and the last always."""
+    import plotext
+
+    from nntui.widgets.axes import epoch_ticks
+    xs = list(range(1, n + 1))
+    for width in (25, 33, 40, 55, 78, 150):
+        ticks = epoch_ticks(xs, width)
+        assert ticks[0] == 1 and ticks[-1] == n and 2 <= len(ticks) <= 9
+        plt = plotext
+        plt.clf()
+        plt.plotsize(width, 8)
+        plt.plot(xs, [0.1] * n, marker="braille")
+        plt.xticks(ticks)
+        labels = plt.build().splitlines()[-1]
+        assert plotext.uncolorize(labels).split() == [str(t) for t in ticks], (width, labels)   # none dropped

@@ -44,8 +44,13 @@ def svg_chart(title: str, series: list[tuple[str, list, str]], best: int | None 
         width += legend_width
         right += legend_width
     pw, ph = width - left - right, height - top - bottom
-    x_of = (lambda e: left + (e - first) / max(1, last - first) * pw)
-    y_of = (lambda v: top + (y_hi - tf(v)) / (y_hi - y_lo) * ph)
+
+    def x_of(e):
+        return left + (e - first) / max(1, last - first) * pw
+
+    def y_of(v):
+        return top + (y_hi - tf(v)) / (y_hi - y_lo) * ph
+
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',

@@ -118,7 +118,7 @@ class InsideScreen(Screen):
                 lo, hi = min(lo, *ys), max(hi, *ys)
                 plt.plot([p[0] for p in pts], ys, color=rgb(layer_colour(i, n)), marker="braille")
         decade_ticks(plt, lo, hi)
-        plt.xticks(epoch_ticks(epochs))
+        plt.xticks(epoch_ticks(epochs, plot.size.width or 80))
         plot.refresh()
 
     def _table(self, e) -> None:

@@ -187,7 +187,7 @@ class SearchScreen(Screen):
                          marker="braille")
                 longest = max(longest, pts[-1][0])
         if longest:
-            plt.xticks(epoch_ticks(list(range(1, longest + 1))))
+            plt.xticks(epoch_ticks(list(range(1, longest + 1)), plot.size.width or 80))
         plot.refresh()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -14,11 +14,27 @@ def log10(v):
     return math.log10(v) if v is not None and math.isfinite(v) and v > 0 else None
 
 
-def epoch_ticks(epochs: list[int]) -> list[int]:
-    """About eight whole-epoch ticks, the last epoch always among them (plotext frames the plot
-    at the outermost tick)."""
-    ticks = epochs[:: max(1, math.ceil(len(epochs) / 8))]
-    return ticks if ticks[-1] == epochs[-1] else ticks + [epochs[-1]]
+#: the round steps between epoch ticks
+ROUND_STEPS = [m * 10 ** k for k in range(9) for m in (1, 2, 5)] + [25 * 10 ** k for k in range(8)]
+ROUND_STEPS.sort()
+
+
+def epoch_ticks(epochs: list[int], width: int = 80) -> list[int]:
+    """Whole-epoch ticks at round steps (1, 2, 5, 10, 20, 25, 50, ...), as many as a plot ``width``
+    columns wide has room to label (eight at most), the first and last epoch always among them.
+    plotext frames the plot at the outermost tick, and of two labels that collide it keeps one
+    by the width: so no tick comes closer to the first or the last than a label needs."""
+    first, last = epochs[0], epochs[-1]
+    if last == first:
+        return [first]
+    area = max(10, width - 9)                      # less the value axis
+    label = len(str(last)) + 2
+    room = min(8, max(2, area // (label + 1)))
+    step = next(s for s in ROUND_STEPS if s >= (last - first) / (room - 1))
+    per_epoch = area / (last - first)              # columns
+    inner = [t for t in range(step * (first // step + 1), last, step)
+             if (t - first) * per_epoch >= label and (last - t) * per_epoch >= label]
+    return [first, *inner, last]
 
 
 def rgb(colour: str, fallback: tuple = (170, 170, 170)) -> tuple:

@@ -23,7 +23,25 @@ def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
             [float(np.mean(ys[a:b])) for a, b in zip(edges[:-1], edges[1:])])
 
 
-class EpochPlot(PlotextPlot):
+class Plot(PlotextPlot):
+    """A plot that draws again, from what it was last given, when its size changes: its points
+    are thinned and its ticks chosen for the width it has."""
+
+    drawn: tuple | None = None
+
+    def remember(self, *args, **kwargs) -> None:
+        self.drawn = (args, kwargs)
+
+    def on_resize(self) -> None:
+        if self.drawn is not None:
+            self.draw(*self.drawn[0], **self.drawn[1])
+
+    @property
+    def columns(self) -> int:
+        return self.size.width or 80
+
+
+class EpochPlot(Plot):
     """A metric per epoch, train and validation."""
 
     def draw(self, title, epochs, train, val, train_c, val_c, *, log=False, state=None, earlier=(),
@@ -31,6 +49,8 @@ class EpochPlot(PlotextPlot):
         """``state`` (the run state) adds early stopping's markers to the validation curve:
         ``o`` no improvement, ``^`` best, ``x`` stop; ``earlier``: (label, epochs, values, colour
         index) of earlier runs to overlay; ``markers``: the theme's symbols for them."""
+        self.remember(title, epochs, train, val, train_c, val_c, log=log, state=state, earlier=earlier, hint=hint,
+                      markers=markers)
         mk = {"best": "^", "stop": "x", "no_improvement": "o", **(markers or {})}
         plt = self.plt
         plt.clear_figure()   # ticks too: the log axis labels its own
@@ -63,35 +83,37 @@ class EpochPlot(PlotextPlot):
         if log and shown:
             decade_ticks(plt, min(shown), max(shown))
         if epochs:
-            plt.xticks(epoch_ticks(epochs))
+            plt.xticks(epoch_ticks(epochs, self.columns))
         self.refresh()
 
 
-class BatchPlot(PlotextPlot):
+class BatchPlot(Plot):
     """The running mean of the batch loss within one epoch."""
 
     def draw(self, batches: list[tuple[int, float]], epoch: int, colour) -> None:
+        self.remember(batches, epoch, colour)
         plt = self.plt
         plt.clear_data()
         plt.title(f"batch loss, epoch {epoch} (running mean)")
         if batches:
             xs = [b for b, _ in batches]
             ys = [loss for _, loss in batches]
-            ticks = epoch_ticks(list(range(1, xs[-1] + 1)))   # whole batches, not 17.0 23.8
-            xs, ys = downsample(xs, ys, max(2, self.size.width - 10))
+            ticks = epoch_ticks(list(range(1, xs[-1] + 1)), self.columns)   # whole batches, not 17.0 23.8
+            xs, ys = downsample(xs, ys, max(2, self.columns - 10))
             plt.plot(xs, ys, color=colour, marker="braille")
             plt.xticks(ticks)
         self.refresh()
 
 
-class RatePlot(PlotextPlot):
+class RatePlot(Plot):
     """The learning rate per epoch."""
 
     def draw(self, epochs: list[int], rates: list[float], colour) -> None:
+        self.remember(epochs, rates, colour)
         plt = self.plt
         plt.clear_data()
         plt.title("learning rate per epoch")
         if epochs:
             plt.plot(epochs, rates, color=colour, marker="braille")
-            plt.xticks(epoch_ticks(epochs))
+            plt.xticks(epoch_ticks(epochs, self.columns))
         self.refresh()
