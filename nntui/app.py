@@ -15,6 +15,7 @@ from engine.text import printable
 
 from . import themes
 from .draft import Draft, default_experiment
+from .messages import DraftChanged
 from .screens.activations import ActivationScreen
 from .screens.build import BuildScreen
 from .screens.demos import DemosScreen
@@ -30,7 +31,8 @@ class NNTuiApp(App):
         Binding("question_mark", "help", "help"), Binding("ctrl+s", "save", "save"),
         Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
         Binding("ctrl+q", "quit", "quit"), Binding("D", "demos", "demos"), Binding("S", "search", "search"),
-        Binding("f", "activations", "activations", show=False),
+        Binding("f", "activations", "activations", show=False), Binding("ctrl+z", "undo", "undo", show=False),
+        Binding("ctrl+y", "redo", "redo", show=False), Binding("f1", "help", "help"),
     ]
 
     def __init__(self, path: str | Path | None = None, experiment: engine.Experiment | None = None) -> None:
@@ -39,6 +41,7 @@ class NNTuiApp(App):
         if experiment is None and self.path is not None and self.path.exists():
             experiment = engine.Experiment.from_toml(self.path)
         self.draft = Draft(experiment or default_experiment())
+        self.draft.listener = self._draft_changed
         self.series: dict[str, dict] = {}
         self.markers: dict[str, dict] = {}    # per theme: the plots' best / stop / no-improvement symbols
         self.session_runs: list[dict] = []   # every finished run of this session, for comparison
@@ -70,6 +73,36 @@ class NNTuiApp(App):
         for screen in self.screen_stack:
             screen.set_class(event.size.width < 100, "-narrow")
 
+    #: the app's one-letter commands: on the Build screen they act only from the layer stack
+    LETTER_ACTIONS = ("demos", "search", "activations")
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        """A letter typed in a form is never a command (the Footer then hides it too)."""
+        if action in self.LETTER_ACTIONS and isinstance(self.screen, BuildScreen) and not self.screen.stack_has_focus:
+            return False
+        return True
+
+    def _draft_changed(self, what: str, structure: bool) -> None:
+        """Every view of the draft hears of every change, the top screen or not."""
+        for screen in self.screen_stack:
+            if isinstance(screen, BuildScreen):
+                screen.post_message(DraftChanged(structure, what))
+        self.refresh_title()
+
+    def action_undo(self) -> None:
+        self._history(self.draft.undo, "undo")
+
+    def action_redo(self) -> None:
+        self._history(self.draft.redo, "redo")
+
+    def _history(self, step, name: str) -> None:
+        what = step()
+        if what is None:
+            self.bell()
+            self.notify(f"Nothing to {name}", severity="warning", timeout=2)
+        elif not isinstance(self.screen, BuildScreen):
+            self.notify(printable(f"{'undid' if name == 'undo' else 'redid'}: {what}"), markup=False, timeout=3)
+
     def refresh_title(self) -> None:
         name = self.path.name if self.path else "untitled"
         self.sub_title = name + (" *" if self.draft.dirty else "")
@@ -96,20 +129,24 @@ class NNTuiApp(App):
 
     # -- files and presets ----------------------------------------------------------------------------
 
-    def load_experiment(self, exp: engine.Experiment, path: Path | None) -> None:
+    def load_experiment(self, exp: engine.Experiment, path: Path | None, after=None) -> None:
+        """Load ``exp`` into the builder (asking first about unsaved changes), then ``after()``.
+        A screen that leaves on loading passes its leaving as ``after``: popped before the
+        question is answered, it would take the answer's callback with it."""
         def go():
-            self.draft.load(exp)
             self.path = path
-            self._rebuild()
+            self.draft.load(exp)
+            self._select_first()
             self.notify(printable(f"Loaded {path or exp.name}"), markup=False)
+            if after is not None:
+                after()
 
         self._guard("load another experiment", go)
 
-    def _rebuild(self) -> None:
-        if isinstance(self.screen, BuildScreen):
-            self.screen.selected = 0
-            self.call_later(self.screen.rebuild)
-        self.refresh_title()
+    def _select_first(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BuildScreen):
+                screen.selected = 0
 
     def _guard(self, what: str, then) -> None:
         """Run ``then`` now, or after asking what to do with unsaved changes."""
@@ -168,8 +205,6 @@ class NNTuiApp(App):
         self.draft.mark_saved()
         self.refresh_title()
         self.notify(printable(f"Saved {path}"), markup=False)
-        if isinstance(self.screen, BuildScreen):
-            self.screen.refresh_info()
         if after:
             after()
 
@@ -243,9 +278,9 @@ class NNTuiApp(App):
             name, view = choice
 
             def go() -> None:
-                self.draft.load(engine.presets.load_preset(name))
                 self.path = None
-                self._rebuild()
+                self.draft.load(engine.presets.load_preset(name))
+                self._select_first()
                 self.action_build()
                 self.action_train()
                 if view == "inside":

@@ -1,6 +1,10 @@
 """The experiment being edited: a plain dict the forms may put any value into (a half-typed
 number included), checked after every change. Valid drafts give an Experiment; invalid ones give
-the SpecError naming the field, which blocks training until fixed."""
+the SpecError naming the field, which blocks training until fixed.
+
+Every change goes through a method here, which names it ("delete layer 2") for undo and redo
+and tells the one listener (the app, which brings every view of the draft up to date). Typing
+in one field is one undo step, however many keys it took."""
 
 from __future__ import annotations
 
@@ -28,15 +32,60 @@ def default_experiment() -> Experiment:
         "optimizer": {"name": "adam"}, "train": {"epochs": 20, "batch_size": 32}})
 
 
+#: how many steps undo keeps
+UNDO_DEPTH = 200
+
+
 class Draft:
     def __init__(self, exp: Experiment | None = None):
+        self.listener = None          # listener(what, structure): after every change
         self.load(exp or default_experiment())
 
-    def load(self, exp: Experiment) -> None:
+    def load(self, exp: Experiment, what: str = "") -> None:
+        """A new document: its own saved state and an empty history."""
         self.data = exp.to_dict()
         self.data.setdefault("early_stopping", None)
         self.saved = copy.deepcopy(self.data)
+        self.undo_stack: list[tuple[str, dict]] = []
+        self.redo_stack: list[tuple[str, dict]] = []
+        self._typing: str | None = None     # the field path being typed into, one undo step
         self.check()
+        self._tell(what or f"loaded {exp.name or 'experiment'}", True)
+
+    # -- history -----------------------------------------------------------------------------------
+
+    def _before(self, what: str, typing: str | None = None) -> None:
+        """Keep the state before the change ``what`` for undo (a run of edits to one field: once)."""
+        if typing is not None and typing == self._typing and self.undo_stack:
+            return
+        self._typing = typing
+        self.undo_stack.append((what, copy.deepcopy(self.data)))
+        del self.undo_stack[:-UNDO_DEPTH]
+        self.redo_stack.clear()
+
+    def _tell(self, what: str, structure: bool) -> None:
+        if self.listener is not None:
+            self.listener(what, structure)
+
+    def _done(self, what: str, structure: bool = True) -> None:
+        self.check()
+        self._tell(what, structure)
+
+    def undo(self) -> str | None:
+        """Back one step; the name of what was undone, None when there is nothing to undo."""
+        return self._swap(self.undo_stack, self.redo_stack, "undid")
+
+    def redo(self) -> str | None:
+        return self._swap(self.redo_stack, self.undo_stack, "redid")
+
+    def _swap(self, source, target, verb) -> str | None:
+        if not source:
+            return None
+        what, data = source.pop()
+        target.append((what, self.data))
+        self.data, self._typing = data, None
+        self._done(f"{verb}: {what}")
+        return what
 
     # -- reading and writing fields ----------------------------------------------------------------
 
@@ -49,13 +98,17 @@ class Draft:
                 return default
         return node
 
-    def set(self, path: str, value) -> None:
+    def set(self, path: str, value, structure: bool = False) -> None:
+        """One field's value (what the user typed, checked, not refused)."""
+        if self.get(path, _MISSING) == value:
+            return
         parts = split_path(path)
+        self._before(f"edit {path}", typing=path)
         node = self.data
         for part in parts[:-1]:
             node = node[part]
         node[parts[-1]] = value
-        self.check()
+        self._done(f"edit {path}", structure)
 
     @property
     def layers(self) -> list[dict]:
@@ -67,6 +120,7 @@ class Draft:
 
     def mark_saved(self) -> None:
         self.saved = copy.deepcopy(self.data)
+        self._tell("saved", False)
 
     # -- checking ----------------------------------------------------------------------------------
 
@@ -94,33 +148,48 @@ class Draft:
     def add_layer(self, index: int, kind: str = "dense") -> int:
         """Insert a new layer at ``index`` (clamped); returns where it went."""
         index = max(0, min(index, len(self.layers)))
+        self._before(f"add layer {index}")
         self.layers.insert(index, dict(LAYER_DEFAULTS[kind]))
-        self.check()
+        self._done(f"add layer {index}")
         return index
 
     def duplicate_layer(self, index: int) -> int:
+        self._before(f"copy layer {index}")
         self.layers.insert(index + 1, copy.deepcopy(self.layers[index]))
-        self.check()
+        self._done(f"copy layer {index}")
         return index + 1
 
     def delete_layer(self, index: int) -> int:
         if len(self.layers) > 1:
+            self._before(f"delete layer {index}")
             del self.layers[index]
-        self.check()
+            self._done(f"delete layer {index}")
         return min(index, len(self.layers) - 1)
 
     def move_layer(self, index: int, step: int) -> int:
         j = index + step
         if 0 <= j < len(self.layers):
+            what = f"move layer {index} {'up' if step < 0 else 'down'}"
+            self._before(what)
             self.layers[index], self.layers[j] = self.layers[j], self.layers[index]
-            self.check()
+            self._done(what)
             return j
         return index
 
     def set_layer_type(self, index: int, kind: str) -> None:
         if self.layers[index].get("type", "dense") != kind:
+            self._before(f"make layer {index} {kind}")
             self.layers[index] = dict(LAYER_DEFAULTS[kind])
-            self.check()
+            self._done(f"make layer {index} {kind}")
+
+    def _output_layer(self) -> int | None:
+        return next((i for i in range(len(self.layers) - 1, -1, -1) if self.layers[i].get("type", "dense") == "dense"),
+                    None)
+
+    def output_mismatch(self) -> bool:
+        """The draft's error is the output layer's width, which match_output fixes."""
+        i = self._output_layer()
+        return self.error is not None and i is not None and _same_field(self.error.field, f"model.layers[{i}].units")
 
     def match_output(self) -> bool:
         """Set the output layer's units to what the data needs; False if nothing to do."""
@@ -131,23 +200,27 @@ class Draft:
         last = next((layer for layer in reversed(self.layers) if layer.get("type", "dense") == "dense"), None)
         if last is None or last.get("units") == want:
             return False
+        self._before("match the output layer to the data")
         last["units"] = want
         if info.task == "classification" and want > 1 and last.get("activation") not in ("softmax",):
             last["activation"] = "softmax"
-        self.check()
+        self._done("match the output layer to the data")
         return True
 
     def set_optimizer(self, name: str) -> None:
         """Switch optimizer: exactly its own settings, at its defaults (Keras's, learning rate included)."""
+        self._before(f"optimizer {name}")
         self.data["optimizer"] = {"name": name, **OPTIMIZERS.get(name).defaults}
-        self.check()
+        self._done(f"optimizer {name}")
 
     def set_schedule(self, name: str) -> None:
+        self._before(f"schedule {name}")
         unit = self.data["schedule"].get("unit", "epoch")
         self.data["schedule"] = {"name": name, "unit": unit, **SCHEDULES.get(name).defaults}
-        self.check()
+        self._done(f"schedule {name}")
 
     def set_dataset(self, name: str) -> None:
+        self._before(f"dataset {name}")
         old = self.data["data"]
         keep = {k: old[k] for k in ("scale", "validation_split", "test_split", "seed") if k in old}
         if name in ("csv", "npz", "fashion-mnist", "mnist"):
@@ -155,13 +228,18 @@ class Draft:
         if name in ("csv", "npz") and not keep.get("path"):
             keep["path"] = f"data.{name}"
         self.data["data"] = DataSpec.parse({"name": name, **keep}).to_dict()
-        self.check()
+        self._done(f"dataset {name}")
 
     def set_early_stopping(self, on: bool) -> None:
         from engine.spec import EarlyStoppingSpec
 
+        what = f"early stopping {'on' if on else 'off'}"
+        self._before(what)
         self.data["early_stopping"] = EarlyStoppingSpec().to_dict() if on else None
-        self.check()
+        self._done(what)
+
+
+_MISSING = object()
 
 
 def _same_field(error_field: str, path: str) -> bool:

@@ -6,11 +6,12 @@ from textual.message import Message
 
 
 class DraftChanged(Message):
-    """The experiment being edited changed; ``structure``: forms must be rebuilt (not just refreshed)."""
+    """The experiment being edited changed (``what``: its name, "delete layer 2"); ``structure``:
+    the forms may need other fields (not only other values)."""
 
-    def __init__(self, structure: bool = False) -> None:
+    def __init__(self, structure: bool = False, what: str = "") -> None:
         super().__init__()
-        self.structure = structure
+        self.structure, self.what = structure, what
 
 
 class TrainingEvent(Message):

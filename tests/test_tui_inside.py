@@ -16,6 +16,7 @@ from nntui.screens.activations import ActivationScreen, curve
 from nntui.screens.build import BuildScreen
 from nntui.screens.inside import InsideScreen
 from nntui.screens.train import TrainScreen
+from nntui.widgets.fields import Field
 
 from .conftest import wait_until
 
@@ -196,10 +197,17 @@ async def test_search_view_runs_the_search_and_opens_a_trial_in_the_builder(tmp_
         assert all(len(screen.curves[t]) == 4 for t in range(3))           # 4 epochs each
         assert (tmp_path / "searches" / "moons-tui-search" / "leaderboard.md").exists()
         best = screen.rows[0]
+        app.draft.set("train.epochs", 9)           # unsaved changes: enter asks, and Discard loads the trial
         await pilot.press("enter")                 # the best trial's experiment, in the builder
         await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDiscard"
+        await pilot.click("#discard")
+        await pilot.pause(0.2)
         assert isinstance(app.screen, BuildScreen)
         assert app.draft.get("model.layers[0].units") == best["params"]["model.layers[0].units"]
+        units = next(f for f in app.screen.query(Field) if f.path == "train.epochs")
+        assert units.query_one("Input").value == "4", "the builder shows what will train"
+        assert str(app.screen.query_one("#stack").get_row_at(1)[2]) == str(best["params"]["model.layers[0].units"])
         assert app.draft.get("optimizer.learning_rate") == pytest.approx(best["params"]["optimizer.learning_rate"], rel=1e-5)
         assert "search" not in app.draft.data or app.draft.data.get("search") is None
 

@@ -74,20 +74,42 @@ def initial_weights(exp: Experiment, input_dim: int, dtype=np.float32) -> dict[s
 
 def summary_rows(exp: Experiment, input_dim: int) -> list[dict]:
     """One row per layer: index, name, output shape, parameters, trainable parameters."""
+    return layer_rows(exp.model.layers, input_dim)
+
+
+def layer_rows(layers, input_dim: int | None) -> list[dict]:
+    """The summary's rows for layers of which some may be unknown (None: a draft's layer that does
+    not parse): such a layer's figures are None, and so is every width after it that depends on
+    it (a dense layer after it knows its output, not its parameters)."""
     rows = [{"index": None, "layer": "Input", "output_shape": (None, input_dim), "params": 0, "trainable": 0}]
-    for p in plan_layers(exp.model, input_dim):
+    width = input_dim
+    for i, spec in enumerate(layers):
+        if spec is None:
+            rows.append({"index": i, "layer": "?", "output_shape": (None, None), "params": None, "trainable": None})
+            width = None
+            continue
+        units = spec.units if isinstance(spec, DenseSpec) else width
+        if width is None:
+            rows.append({"index": i, "layer": _name(spec), "output_shape": (None, units), "params": None,
+                         "trainable": None})
+            width = units
+            continue
+        p = LayerPlan(i, spec, width, units)
         shapes = p.weight_shapes()
         params = sum(int(np.prod(s)) for s in shapes.values())
         trainable = sum(int(np.prod(shapes[n])) for n in p.trainable_names())
-        if isinstance(p.spec, DenseSpec):
-            name = f"Dense {p.spec.activation}" + ("" if p.spec.trainable else " (frozen)")
-        elif isinstance(p.spec, DropoutSpec):
-            name = f"Dropout {p.spec.rate:g}"
-        else:
-            name = "BatchNorm" + ("" if p.spec.trainable else " (frozen)")
-        rows.append({"index": p.index, "layer": name, "output_shape": (None, p.units),
-                     "params": params, "trainable": trainable})
+        rows.append({"index": i, "layer": _name(spec), "output_shape": (None, units), "params": params,
+                     "trainable": trainable})
+        width = units
     return rows
+
+
+def _name(spec) -> str:
+    if isinstance(spec, DenseSpec):
+        return f"Dense {spec.activation}" + ("" if spec.trainable else " (frozen)")
+    if isinstance(spec, DropoutSpec):
+        return f"Dropout {spec.rate:g}"
+    return "BatchNorm" + ("" if spec.trainable else " (frozen)")
 
 
 def summary_text(exp: Experiment, input_dim: int) -> str:

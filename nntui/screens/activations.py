@@ -9,10 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual_plotext import PlotextPlot
 
 from engine.nn.activations import make_activation
+
+from ..widgets.footer import KeyFooter
 
 #: the element-wise activations (softmax normalises a whole vector; for two classes it is sigmoid)
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
@@ -58,7 +60,7 @@ class ActivationScreen(Screen):
                 yield PlotextPlot(id="function")
                 yield Static(id="note")
                 yield PlotextPlot(id="derivatives")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

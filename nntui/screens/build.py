@@ -10,18 +10,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Header, Label, Sparkline, Static, TabbedContent, TabPane
 
 import engine
 from engine.advice import advise
-from engine.backends.plan import summary_rows
+from engine.backends.plan import layer_rows
 from engine.nn.activations import ACTIVATIONS
 from engine.nn.initializers import INITIALIZERS
 from engine.nn.schedules import schedule_function
+from engine.spec.layers import parse_layer
 from engine.text import printable
 
 from ..messages import DraftChanged
 from ..widgets.fields import Field
+from ..widgets.footer import KeyFooter
 from . import build_forms as forms
 
 #: the keys of the fixes the engine's advice offers (engine/ never names a key)
@@ -34,19 +36,37 @@ def _short(initializer) -> str:
     return text.replace("random_", "rand_").replace("_uniform", "_u").replace("_normal", "_n")
 
 
+class LayerStack(DataTable):
+    """The layer stack. Its one-letter commands act only while it has focus, where no letter can be
+    typing: in a form they would be text, or a slip of the hand that reshapes the model."""
+
+    BINDINGS = [
+        Binding("a", "screen.add", "add"), Binding("i", "screen.insert", "insert"),
+        Binding("d", "screen.delete", "delete"), Binding("c", "screen.duplicate", "copy"),
+        Binding("K", "screen.move(-1)", "up", key_display="K"), Binding("J", "screen.move(1)", "down", key_display="J"),
+        Binding("o", "screen.match_output", "fit output", show=False), Binding("t", "app.train", "train"),
+    ]
+
+
+#: the jump keys to the panels: (key, what, the tab or widget it focuses)
+JUMPS = (("alt+m", "model", "stack"), ("alt+l", "layer", "editor"), ("alt+d", "data", "tab-data"),
+         ("alt+o", "loss & optimizer", "tab-opt"), ("alt+s", "schedule", "tab-schedule"),
+         ("alt+t", "training", "tab-train"), ("alt+e", "stopping", "tab-stop"))
+
+
 class BuildScreen(Screen):
     CSS_PATH = "build.tcss"
+    FOOTER_FIRST = ("save", "train", "add", "delete", "duplicate", "undo")
     BINDINGS = [
-        Binding("a", "add", "add"), Binding("i", "insert", "insert"), Binding("d", "delete", "delete"),
-        Binding("c", "duplicate", "copy"), Binding("K", "move(-1)", "move up", key_display="K"),
-        Binding("J", "move(1)", "move down", key_display="J"), Binding("enter", "edit", "edit", show=False),
-        Binding("o", "match_output", "fit output", show=False), Binding("t", "app.train", "train"),
-        Binding("escape", "focus_stack", "stack", show=False),
+        Binding("enter", "edit", "edit", show=False),
+        Binding("escape", "focus_stack", "stack"), Binding("ctrl+z", "app.undo", "undo"),
+        *(Binding(key, f"jump('{target}')", what, show=False) for key, what, target in JUMPS),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.selected = 0
+        self.note = ""            # what the last change was ("undid: delete layer 2"), on the status line
 
     @property
     def draft(self):
@@ -58,7 +78,7 @@ class BuildScreen(Screen):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Label("Model", classes="title")
-                yield DataTable(id="stack", cursor_type="row", zebra_stripes=False)
+                yield LayerStack(id="stack", cursor_type="row", zebra_stripes=False)
                 with Horizontal(id="stack-buttons"):
                     yield Button("+ add", id="b-add", compact=True)
                     yield Button("insert", id="b-insert", compact=True)
@@ -88,7 +108,7 @@ class BuildScreen(Screen):
                         yield Static(id="backend-line")
                     with TabPane("Stopping", id="tab-stop"):
                         yield Vertical(id="form-stop")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.rebuild()
@@ -97,21 +117,33 @@ class BuildScreen(Screen):
     # -- building the forms ---------------------------------------------------------------------------
 
     async def rebuild(self) -> None:
-        """Rebuild every form from the draft (after a structural change or a load)."""
+        """Bring every form up to date with the draft: a form whose fields are the same ones only
+        shows the new values; one that needs other fields is rebuilt, focus kept on its field."""
         self.refresh_stack()
         await self.build_editor()
         d = self.draft
         for form, fields in (("#form-data", forms.data_fields(d)), ("#form-opt", forms.optimizer_fields(d)),
                              ("#form-schedule", forms.schedule_fields(d)), ("#form-train", forms.train_fields(d)),
                              ("#form-stop", forms.stopping_fields(d))):
-            container = self.query_one(form)
-            await container.remove_children()
-            await container.mount_all(fields)
+            await self._sync(self.query_one(form), fields)
         self.refresh_info()
 
-    async def build_editor(self) -> None:
-        container = self.query_one("#editor")
+    async def _sync(self, container, fields: list[Field]) -> None:
+        old = list(container.query(Field))
+        if [f.signature for f in old] == [f.signature for f in fields]:
+            for f in old:
+                f.sync()
+            return
+        focused = self.focused
+        path = next((f.path for f in old if focused is not None and focused in f.query("*")), None)
         await container.remove_children()
+        await container.mount_all(fields)
+        for f in fields:
+            if f.path == path:
+                for control in f.query("Input, Select, Checkbox"):
+                    control.focus()
+
+    async def build_editor(self) -> None:
         layers = self.draft.layers
         self.selected = max(0, min(self.selected, len(layers) - 1))
         i = self.selected
@@ -139,17 +171,26 @@ class BuildScreen(Screen):
             fields += [Field(self.draft, f"{p}.momentum", "momentum", "float"),
                        Field(self.draft, f"{p}.epsilon", "epsilon", "float"),
                        Field(self.draft, f"{p}.trainable", "trainable", "bool")]
-        await container.mount_all(fields)
+        await self._sync(self.query_one("#editor"), fields)
+
+    def plan_rows(self) -> list[dict]:
+        """The summary of the layers as drafted, valid or not: a layer that does not parse has
+        "?" figures, and only the figures that depend on it are unknown."""
+        specs = []
+        for i, raw in enumerate(self.draft.layers):
+            try:
+                specs.append(parse_layer(dict(raw), f"model.layers[{i}]"))
+            except engine.SpecError:
+                specs.append(None)
+        info = self.draft.data_info()
+        return layer_rows(specs, info.n_features if info else None)
 
     def refresh_stack(self) -> None:
         table = self.query_one("#stack", DataTable)
         info = self.draft.data_info()
-        exp = self.draft.experiment
-        params, shapes = {}, {}
-        if exp is not None and info is not None:
-            rows = summary_rows(exp, info.n_features)
-            params = {r["index"]: r["params"] for r in rows}
-            shapes = {r["index"]: r["output_shape"][1] for r in rows}
+        rows = self.plan_rows()
+        params = {r["index"]: r["params"] for r in rows}
+        shapes = {r["index"]: r["output_shape"][1] for r in rows}
         with table.prevent(DataTable.RowHighlighted):  # the refill's own cursor moves select nothing
             self._fill_stack(table, info, params, shapes)
 
@@ -168,7 +209,7 @@ class BuildScreen(Screen):
                 row = ("BatchNorm", "", "", "")
             count = params.get(i)
             frozen = "" if layer.get("trainable", True) else " (frozen)"
-            out = f"(None, {shapes[i]})" if i in shapes else "?"
+            out = "?" if shapes.get(i) is None else f"(None, {shapes[i]})"
             table.add_row(str(i), row[0] + frozen, *row[1:], out, "?" if count is None else f"{count:,}")
         table.move_cursor(row=self.selected + 1)
 
@@ -176,12 +217,13 @@ class BuildScreen(Screen):
         d = self.draft
         exp, info = d.experiment, d.data_info()
         totals = self.query_one("#totals", Static)
-        if exp is not None and info is not None:
-            rows = summary_rows(exp, info.n_features)
+        rows = self.plan_rows()
+        if all(r["params"] is not None for r in rows):
             total, trainable = sum(r["params"] for r in rows), sum(r["trainable"] for r in rows)
             totals.update(f"{total:,} params ({trainable:,} trainable, {total - trainable:,} frozen)")
         else:
-            totals.update("")
+            known = sum(r["params"] or 0 for r in rows)
+            totals.update(f"{known:,} params in the layers that are valid so far")
         advice = self.query_one("#advice", Static)
         if exp is not None:
             items = advise(exp, info.n_classes if info else None, info.task if info else None,
@@ -193,10 +235,12 @@ class BuildScreen(Screen):
         self.query_one("#about", Static).update(about)
         self.query_one("#about-title").display = self.query_one("#about").display = bool(about)
         status = self.query_one("#status", Static)
+        note = f"{escape(printable(self.note))}  " if self.note else ""
         if d.error is not None:
-            status.update(f"[b $error]cannot train[/]: {escape(printable(d.error))}")
+            fix = FIX_KEYS["match_output"] if d.output_mismatch() else ""
+            status.update(f"{note}[b $error]cannot train[/]: {escape(printable(d.error))}{fix}")
         else:
-            status.update("[b $success]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
+            status.update(f"{note}[b $success]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
         for field in self.query(Field):
             field.refresh_reason()
         self.refresh_schedule_plot()
@@ -226,6 +270,9 @@ class BuildScreen(Screen):
     # -- events ----------------------------------------------------------------------------------
 
     async def on_draft_changed(self, message: DraftChanged) -> None:
+        """Every change of the draft, made here or anywhere else (a demonstration, a preset, a
+        search trial, undo), the moment it happens."""
+        self.note = message.what if message.what.startswith(("undid", "redid")) else ""
         if message.structure:
             await self.rebuild()
         else:
@@ -248,38 +295,37 @@ class BuildScreen(Screen):
     async def button(self, event: Button.Pressed) -> None:
         actions = {"b-add": self.action_add, "b-insert": self.action_insert, "b-duplicate": self.action_duplicate,
                    "b-delete": self.action_delete, "b-up": lambda: self.action_move(-1),
-                   "b-down": lambda: self.action_move(1)}  # each returns a coroutine
+                   "b-down": lambda: self.action_move(1)}
         if event.button.id in actions:
-            await actions[event.button.id]()
+            actions[event.button.id]()
 
     # -- actions ---------------------------------------------------------------------------------
 
-    async def _structural(self, index: int) -> None:
+    def _structural(self, index: int) -> None:
+        """After a change of the stack (the draft's message rebuilds the views): select ``index``."""
         self.selected = index
-        await self.rebuild()
         self.query_one("#stack", DataTable).focus()
 
-    async def action_add(self) -> None:
+    def action_add(self) -> None:
         """A dense layer after the selected one (before the output layer when that is selected)."""
         last = len(self.draft.layers) - 1
         where = self.selected if self.selected == last else self.selected + 1
-        await self._structural(self.draft.add_layer(where))
+        self._structural(self.draft.add_layer(where))
 
-    async def action_insert(self) -> None:
-        await self._structural(self.draft.add_layer(self.selected))
+    def action_insert(self) -> None:
+        self._structural(self.draft.add_layer(self.selected))
 
-    async def action_duplicate(self) -> None:
-        await self._structural(self.draft.duplicate_layer(self.selected))
+    def action_duplicate(self) -> None:
+        self._structural(self.draft.duplicate_layer(self.selected))
 
-    async def action_delete(self) -> None:
-        await self._structural(self.draft.delete_layer(self.selected))
+    def action_delete(self) -> None:
+        self._structural(self.draft.delete_layer(self.selected))
 
-    async def action_move(self, step: int) -> None:
-        await self._structural(self.draft.move_layer(self.selected, step))
+    def action_move(self, step: int) -> None:
+        self._structural(self.draft.move_layer(self.selected, step))
 
-    async def action_match_output(self) -> None:
+    def action_match_output(self) -> None:
         if self.draft.match_output():
-            await self._structural(self.selected)
             self.notify("Output layer now matches the data")
 
     def action_edit(self) -> None:
@@ -288,5 +334,26 @@ class BuildScreen(Screen):
         if controls:
             controls[1 if len(controls) > 1 else 0].focus()
 
+    @property
+    def stack_has_focus(self) -> bool:
+        return isinstance(self.focused, LayerStack)
+
     def action_focus_stack(self) -> None:
         self.query_one("#stack", DataTable).focus()
+
+    def action_jump(self, target: str) -> None:
+        """Focus a panel's first control (the model stack, the layer editor, a tab of settings)."""
+        if target == "stack":
+            self.action_focus_stack()
+            return
+        if target == "editor":
+            self.action_edit()
+            return
+        self.query_one("#panels", TabbedContent).active = target
+        self.call_after_refresh(self._focus_first, f"#{target}")
+
+    def _focus_first(self, pane: str) -> None:
+        controls = list(self.query_one(pane).query("Input, Select, Checkbox"))
+        if controls:
+            controls[0].focus()
+            controls[0].scroll_visible()

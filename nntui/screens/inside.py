@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual_plotext import PlotextPlot
 
 from engine.reports.inspection import layer_colour, percent
 
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
+from ..widgets.footer import KeyFooter
 
 REDRAW_SECONDS = 0.5
 
@@ -58,7 +59,7 @@ class InsideScreen(Screen):
             with Horizontal(classes="row"):
                 yield PlotextPlot(id="hist-weights")
                 yield PlotextPlot(id="hist-acts")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#about").display = bool(self.app.run_state.experiment.description.strip())

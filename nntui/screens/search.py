@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual_plotext import PlotextPlot
 
 import engine
@@ -24,6 +24,7 @@ from engine.text import printable
 
 from ..messages import SearchProgress
 from ..widgets.axes import epoch_ticks
+from ..widgets.footer import KeyFooter
 
 #: a starter space for an experiment without one: the learning rate and the first layer's width
 STARTER = {"trials": 12, "sampler": "tpe", "pruner": "hyperband", "monitor": "val_loss", "space": {
@@ -54,7 +55,7 @@ class SearchScreen(Screen):
             yield Static("", id="search-status")
             yield PlotextPlot(id="curves")
             yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.describe()
@@ -205,6 +206,5 @@ class SearchScreen(Screen):
         from engine.search import trial_experiment
 
         exp = trial_experiment(self.exp, r["params"], r["trial"])
-        self.app.pop_screen()
-        self.app.load_experiment(exp, None)
+        self.app.load_experiment(exp, None, after=self.app.action_build)
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Log, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 
 import engine
 from engine.events import DownloadProgress
@@ -29,6 +29,7 @@ from ..run_state import RunState
 from ..widgets.axes import rgb
 from ..widgets.boundary import BoundaryMap, PlaneGrid
 from ..widgets.curves import BatchPlot, EpochPlot, RatePlot
+from ..widgets.footer import KeyFooter
 from ..widgets.results import ResultsPane, RunsTable
 from ..widgets.samples import mistake_samples
 
@@ -45,12 +46,13 @@ def clock() -> float:
 
 
 class TrainScreen(Screen):
-    BINDINGS = [Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"),
+    BINDINGS = [Binding("space", "pause", "pause"), Binding("s", "stop", "stop"),
                 Binding("r", "restart", "restart"), Binding("plus,equals_sign", "lr(2.0)", "lr x2", key_display="+"),
                 Binding("minus", "lr(0.5)", "lr /2", key_display="-"), Binding("l", "log", "log scale"),
                 Binding("c", "compare", "compare runs"), Binding("i", "app.inside", "inside"),
                 Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
     CSS_PATH = "train.tcss"
+    FOOTER_FIRST = ("pause", "stop", "save_run", "build", "inside", "restart", "compare")
 
     def __init__(self, experiment) -> None:
         super().__init__()
@@ -96,7 +98,7 @@ class TrainScreen(Screen):
                     yield ResultsPane(id="results")
                 with TabPane("Runs", id="tab-runs"):
                     yield RunsTable(id="runs", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#download-row").display = False

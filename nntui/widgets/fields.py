@@ -9,8 +9,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select
 
-from ..messages import DraftChanged
-
 _INT = re.compile(r"^-?\d+$")
 
 
@@ -44,6 +42,15 @@ def show(value) -> str:
     return str(value)
 
 
+class Tick(Checkbox):
+    """A checkbox whose state is a glyph, not only a colour (NO_COLOR, monochrome terminals,
+    colour blindness): X when on, blank when off."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802 (Textual's name)
+        return "X" if self.value else " "
+
+
 class Field(Vertical):
     """One setting: ``kind`` is int, float, optfloat, str, target, bool or choice (with ``choices``)."""
 
@@ -57,6 +64,9 @@ class Field(Vertical):
     Field .reason { color: $error; padding: 0 0 0 18; display: none; }
     Field.-invalid .reason { display: block; }
     Field.-invalid Input { background: $error 30%; }
+    Field:focus-within Label.name { color: $accent; text-style: bold; }
+    Field Input:focus, Field Checkbox:focus { background: $accent 25%; }
+    Field Select:focus > SelectCurrent { background: $accent 25%; }
     """
 
     def __init__(self, draft, path: str, label: str, kind: str, choices: list[str] | None = None,
@@ -72,7 +82,7 @@ class Field(Vertical):
         with Horizontal():
             yield Label(self.label, classes="name")
             if self.kind == "bool":
-                yield Checkbox("", value=bool(value), name=self.path, compact=True)
+                yield Tick("", value=bool(value), name=self.path, compact=True)
             elif self.kind == "choice":
                 options = [(c, c) for c in self.choices]
                 yield Select(options, value=value if value in self.choices else Select.BLANK, allow_blank=False,
@@ -91,14 +101,38 @@ class Field(Vertical):
         for label in self.query(".reason").results(Label):  # none yet while the field is composing
             label.update(f"^ {reason}" if reason else "")
 
+    @property
+    def signature(self) -> tuple:
+        """What the field is (not its value): a form whose fields keep their signatures is updated
+        in place, not rebuilt, so focus and what is being typed stay where they are."""
+        return (self.path, self.label, self.kind, tuple(self.choices))
+
+    def sync(self) -> None:
+        """Show the draft's value (after an undo, a load, a change elsewhere), leaving alone a
+        control whose text already means that value (a half-typed "1e-" stays as typed)."""
+        value = self.draft.get(self.path)
+        for control in self.query("Input, Select, Checkbox"):
+            if isinstance(control, Input):
+                if parse(self.kind, control.value) != value:
+                    with control.prevent(Input.Changed):
+                        control.value = show(value)
+            elif isinstance(control, Select):
+                want = value if value in self.choices else Select.BLANK
+                if control.value != want and want is not Select.BLANK:
+                    with control.prevent(Select.Changed):
+                        control.value = want
+            elif isinstance(control, Checkbox) and control.value != bool(value):
+                with control.prevent(Checkbox.Changed):
+                    control.value = bool(value)
+        self.refresh_reason()
+
     def _changed(self, value) -> None:
         if self.draft.get(self.path) == value:
             return
         if self.apply is not None:
             self.apply(value)
         else:
-            self.draft.set(self.path, value)
-        self.post_message(DraftChanged(structure=self.structural))
+            self.draft.set(self.path, value, structure=self.structural)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

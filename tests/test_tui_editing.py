@@ -1,0 +1,184 @@
+"""Editing in the builder as a person's hands do it (Textual's Pilot): every view of the
+experiment follows every change, wherever it came from; undo and redo; letters typed outside
+the layer stack are never commands; jump keys; focus always visible."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+import engine
+import engine.presets
+from nntui.app import make_app
+from nntui.screens.build import BuildScreen
+from nntui.screens.train import TrainScreen
+from nntui.widgets.fields import Field
+
+from .conftest import wait_until
+
+
+def field(screen, path):
+    return next(f for f in screen.query(Field) if f.path == path)
+
+
+def shown(screen, path) -> str:
+    """What the builder's control for ``path`` shows."""
+    control = field(screen, path).query_one("Input, Select")
+    return str(control.value)
+
+
+def status(screen) -> str:
+    return str(screen.query_one("#status", Static).render())
+
+
+def stack_rows(screen) -> list[str]:
+    table = screen.query_one("#stack")
+    return [" ".join(str(c) for c in table.get_row_at(i)[1:3]).strip() for i in range(table.row_count)]
+
+
+def moons(epochs=2):
+    return engine.Experiment.from_dict({
+        "name": "moons-wide", "data": {"name": "moons", "samples": 300},
+        "model": {"layers": [{"units": 512, "activation": "relu"}, {"units": 512, "activation": "relu"},
+                             {"units": 2, "activation": "softmax"}]},
+        "optimizer": {"name": "adam"}, "train": {"epochs": epochs, "batch_size": 64}})
+
+
+@pytest.fixture(autouse=True)
+def _config(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.asyncio
+async def test_a_demonstration_loaded_from_the_dashboard_is_what_the_builder_shows_and_trains():
+    app = make_app(experiment=moons())
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        await pilot.press("a")                       # unsaved changes: the demonstration asks first
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        await pilot.press("D")
+        await pilot.pause()
+        await pilot.press("c")                       # the third demonstration: vanishing gradients, ReLU
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDiscard"
+        await pilot.click("#discard")
+        await wait_until(pilot, lambda: app._train_screen() is not None and app._train_screen().experiment.name != "moons-wide")
+        train = app._train_screen()                  # (this demonstration opens the Inside view over it)
+        demo = train.experiment
+        assert demo.data.name == "digits" and len(demo.model.layers) == 11
+        await wait_until(pilot, lambda: not train.running)
+        app.action_build()
+        await pilot.pause()
+        assert app.screen is build
+        layers = [layer for layer in demo.model.layers]
+        assert len(stack_rows(build)) == len(layers) + 1            # the input row, then every layer
+        assert shown(build, "data.name") == "digits"
+        assert shown(build, "optimizer.learning_rate") == f"{demo.optimizer.learning_rate:g}"
+        assert app.draft.experiment == demo
+
+
+@pytest.mark.asyncio
+async def test_an_edit_shows_its_consequences_at_once():
+    """No timer between a key and what it changes: the totals, the status and the advice are
+    up to date at the first refresh after the key."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        before = str(build.query_one("#totals").render())
+        await pilot.press("c")                           # copy the 64-unit layer
+        await pilot.pause()
+        after = str(build.query_one("#totals").render())
+        assert before.startswith("4,810 params") and after.startswith("8,970 params"), after
+        await pilot.press("down")                        # the output layer, in the editor
+        await pilot.pause()
+        await type_into(pilot, build, "model.layers[2].units", "7")
+        assert str(build.query_one("#totals").render()).startswith("8,775 params")
+        assert "cannot train" in status(build) and "got 7" in status(build) and "Press o" in status(build)
+        build.query_one("#stack").focus()
+        await pilot.press("o")                           # the advice's fix
+        await pilot.pause()
+        assert "ready" in status(build), status(build)
+
+
+async def type_into(pilot, screen, path, text):
+    box = field(screen, path).query_one(Input)
+    box.focus()
+    await pilot.pause()
+    await pilot.press("ctrl+u", *list(text))
+    await pilot.pause()
+
+
+@pytest.mark.asyncio
+async def test_letters_typed_outside_the_stack_are_never_commands():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        layers = [dict(layer) for layer in app.draft.layers]
+        select = field(build, "data.name").query_one(Select)
+        select.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        options = [v for _, v in select._options]
+        steps = options.index("moons") - options.index(select.value)
+        await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
+        await pilot.pause()
+        assert app.draft.get("data.name") == "moons"
+        assert app.focused is field(build, "data.name").query_one(Select), "focus stays on what was chosen"
+        await pilot.press(*"data/adct", "D", "S", "f")     # a path typed in the wrong place
+        await pilot.pause()
+        assert isinstance(app.screen, BuildScreen)
+        assert [layer["units"] for layer in app.draft.layers] == [layer["units"] for layer in layers]
+        build.query_one("#stack").focus()
+        await pilot.press("d")                               # in the stack, d deletes
+        await pilot.pause()
+        assert len(app.draft.layers) == len(layers) - 1
+
+
+@pytest.mark.asyncio
+async def test_undo_and_redo_every_kind_of_edit_and_say_what():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        start = app.draft.experiment
+        await pilot.press("a", "c")                                    # two layers more
+        await type_into(pilot, build, "optimizer.learning_rate", "0.05")
+        build.query_one("#stack").focus()
+        deleted = build.selected
+        await pilot.press("d")
+        await pilot.pause()
+        assert len(app.draft.layers) == 3
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert f"undid: delete layer {deleted}" in status(build)
+        assert len(app.draft.layers) == 4 and len(stack_rows(build)) == 5
+        await pilot.press("ctrl+z")                                     # typing "0.05" was one step
+        await pilot.pause()
+        assert "undid: edit optimizer.learning_rate" in status(build)
+        assert shown(build, "optimizer.learning_rate") == "0.001"
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert "redid: edit optimizer.learning_rate" in status(build)
+        assert shown(build, "optimizer.learning_rate") == "0.05"
+        await pilot.press("ctrl+z", "ctrl+z", "ctrl+z")
+        await pilot.pause()
+        assert app.draft.experiment == start and not app.draft.dirty
+        await pilot.press("ctrl+z")                                     # nothing left: says so
+        await pilot.pause()
+        assert app.draft.experiment == start
+
+
+@pytest.mark.asyncio
+async def test_jump_keys_reach_each_panel():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        for key, path in (("alt+d", "data.name"), ("alt+o", "model.loss"), ("alt+s", "schedule.name"),
+                          ("alt+t", "train.epochs"), ("alt+e", "early_stopping"), ("alt+l", "model.layers[0].units")):
+            await pilot.press(key)
+            await pilot.pause()
+            control = field(build, path).query_one("Input, Select, Checkbox")
+            assert app.focused is control, (key, app.focused)
+        await pilot.press("alt+m")
+        assert app.focused is build.query_one("#stack")
