@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
+import tomli_w
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 import engine
 import engine.presets
+from engine.atomic import write_text_atomic
 from engine.backends.plan import check_model_fits
+from engine.spec import read_toml_table
 from engine.text import printable
 
 from . import themes
@@ -19,14 +23,22 @@ from .messages import DraftChanged
 from .screens.activations import ActivationScreen
 from .screens.build import BuildScreen
 from .screens.demos import DemosScreen
-from .screens.dialogs import ConfirmDiscard, FilePicker, HelpScreen
+from .screens.dialogs import ConfirmDiscard, ConfirmQuitRun, FilePicker, HelpScreen
 from .screens.inside import InsideScreen
 from .screens.search import SearchScreen
 from .screens.train import TrainScreen
+from .widgets.titlebar import TitleBar
+
+#: the theme NO_COLOR draws from (in greys): one whose colours are known, not the terminal's own
+NO_COLOR_THEME = "nntui-dark"
 
 
 class NNTuiApp(App):
     TITLE = "nntui"
+    # the tabs' and bars' tracks stand off the screen, in colour and in NO_COLOR's greys alike
+    CSS = """
+    Underline > .underline--bar { background: $foreground 40%; }
+    """
     BINDINGS = [
         Binding("question_mark", "help", "help"), Binding("ctrl+s", "save", "save"),
         Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
@@ -38,9 +50,16 @@ class NNTuiApp(App):
     def __init__(self, path: str | Path | None = None, experiment: engine.Experiment | None = None) -> None:
         super().__init__()
         self.path = Path(path) if path else None
+        raw = None
         if experiment is None and self.path is not None and self.path.exists():
-            experiment = engine.Experiment.from_toml(self.path)
+            raw = read_toml_table(self.path)        # not TOML at all: the command line said so already
+            try:
+                experiment = engine.Experiment.from_dict(raw, source=str(self.path))
+            except engine.SpecError:
+                pass                                # a draft saved with an error: opened to be fixed
         self.draft = Draft(experiment or default_experiment())
+        if experiment is None and raw is not None:
+            self.draft.load_raw(raw)
         self.draft.listener = self._draft_changed
         self.series: dict[str, dict] = {}
         self.markers: dict[str, dict] = {}    # per theme: the plots' best / stop / no-improvement symbols
@@ -55,8 +74,10 @@ class NNTuiApp(App):
             self.register_theme(theme)
             self.series[name] = series
             self.markers[name] = markers
-        # NO_COLOR picks the ANSI palette for this session only: it is not the user's choice to remember
-        wanted = "nntui-ansi" if os.environ.get("NO_COLOR") else themes.load_settings().get("theme", themes.DEFAULT)
+        # NO_COLOR: Textual draws in greys, from the theme's colours. The ANSI theme's colours are the
+        # terminal's own, unknown to it, and all came out black on black; the dark theme's greys
+        # read well. For this session only: it is not the user's choice to remember
+        wanted = NO_COLOR_THEME if os.environ.get("NO_COLOR") else themes.load_settings().get("theme", themes.DEFAULT)
         self._starting = True
         self.theme = wanted if wanted in self.available_themes else themes.DEFAULT
         self._starting = False
@@ -103,9 +124,14 @@ class NNTuiApp(App):
         elif not isinstance(self.screen, BuildScreen):
             self.notify(printable(f"{'undid' if name == 'undo' else 'redid'}: {what}"), markup=False, timeout=3)
 
-    def refresh_title(self) -> None:
+    def title_text(self) -> str:
         name = self.path.name if self.path else "untitled"
-        self.sub_title = name + (" *" if self.draft.dirty else "")
+        return f"nntui — {printable(name)}" + (" *" if self.draft.dirty else "")
+
+    def refresh_title(self) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(TitleBar):
+                bar.show_title()
 
     # -- the command palette --------------------------------------------------------------------------
 
@@ -138,10 +164,26 @@ class NNTuiApp(App):
             self.draft.load(exp)
             self._select_first()
             self.notify(printable(f"Loaded {path or exp.name}"), markup=False)
-            if after is not None:
-                after()
+            if after is not None:      # screens change after the Headers have shown the new title
+                self.call_after_refresh(after)
 
         self._guard("load another experiment", go)
+
+    def load_draft(self, raw: dict, path: Path, error) -> None:
+        """A file that does not train yet, into the builder to be fixed."""
+        def go():
+            try:
+                self.draft.load_raw(raw, f"loaded {path.name} (it does not train yet)")
+            except ValueError:
+                self.notify(printable(error), title="Cannot open", severity="error", timeout=10, markup=False)
+                return
+            self.path = path
+            self._select_first()
+            self.refresh_title()
+            self.notify(printable(f"{path} does not train yet: {error}"), severity="warning", timeout=10,
+                        markup=False)
+
+        self._guard("open another experiment", go)
 
     def _select_first(self) -> None:
         for screen in self.screen_stack:
@@ -160,7 +202,8 @@ class NNTuiApp(App):
             elif choice == "discard":
                 then()
 
-        self.push_screen(ConfirmDiscard(what), answer)
+        error = None if self.draft.error is None else printable(self.draft.error)
+        self.push_screen(ConfirmDiscard(what, invalid=error), answer)
 
     def action_new(self) -> None:
         self.load_experiment(default_experiment(), None)
@@ -170,8 +213,12 @@ class NNTuiApp(App):
             if path is None:
                 return
             try:
-                exp = engine.Experiment.from_toml(path)
+                raw = read_toml_table(path)
+                exp = engine.Experiment.from_dict(raw, source=str(path))
             except engine.SpecError as exc:
+                if exc.field and "raw" in locals():        # TOML with a wrong value: open it to fix it
+                    self.load_draft(raw, path, exc)
+                    return
                 self.notify(printable(exc), title="Cannot open", severity="error", timeout=10, markup=False)
                 return
             self.load_experiment(exp, path)
@@ -192,12 +239,17 @@ class NNTuiApp(App):
         self.push_screen(FilePicker("Save experiment as", str(self.path or "experiment.toml"), must_exist=False), picked)
 
     def _write(self, path: Path, after=None) -> None:
+        """Save the experiment; a draft with an error is saved as it stands (a warning says what
+        to fix), never lost for being unfinished."""
         exp = self.draft.experiment
-        if exp is None:
-            self.notify(f"Fix this first: {printable(self.draft.error)}", title="Cannot save", severity="error", timeout=10, markup=False)
-            return
         try:
-            exp.to_toml(path)
+            if exp is not None:
+                exp.to_toml(path)
+            else:
+                write_text_atomic(path, "# a draft: it does not train yet; nntui opens it to be fixed\n"
+                                  f"# {printable(self.draft.error)}\n" + tomli_w.dumps(self.draft.as_table()))
+                self.notify(f"Saved as a draft: it does not train until this is fixed: {printable(self.draft.error)}",
+                            title="Saved with an error", severity="warning", timeout=10, markup=False)
         except OSError as exc:
             self.notify(printable(f"{path}: {exc.strerror or exc}"), title="Cannot save", severity="error", timeout=10, markup=False)
             return
@@ -281,6 +333,11 @@ class NNTuiApp(App):
                 self.path = None
                 self.draft.load(engine.presets.load_preset(name))
                 self._select_first()
+                self.call_after_refresh(switch)
+
+            def switch() -> None:
+                """After the load's new title has reached every Header: a Header popped while
+                its title update is pending fails in Textual (NoMatches on its HeaderTitle)."""
                 self.action_build()
                 self.action_train()
                 if view == "inside":
@@ -291,7 +348,28 @@ class NNTuiApp(App):
         self.push_screen(DemosScreen(), chosen)
 
     async def action_quit(self) -> None:
-        self._guard("quit", self.exit)
+        """Quit; a run in progress is asked about first (stop and keep its folder, or drop it),
+        then unsaved changes of the experiment."""
+        train = self._train_screen()
+        if train is None or not train.running:
+            self._guard("quit", self.exit)
+            return
+
+        def answer(choice: str) -> None:
+            if choice == "cancel":
+                return
+
+            def ended(folder) -> None:
+                if choice == "drop" and folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+                self._guard("quit", self.exit)
+
+            if train.running:
+                train.stop_then(ended)
+            else:                          # it ended while the question was open
+                ended(train.folder)
+
+        self.push_screen(ConfirmQuitRun(train.folder), answer)
 
 
 def make_app(path: str | Path | None = None, experiment: engine.Experiment | None = None) -> NNTuiApp:

@@ -43,14 +43,56 @@ class Draft:
 
     def load(self, exp: Experiment, what: str = "") -> None:
         """A new document: its own saved state and an empty history."""
-        self.data = exp.to_dict()
-        self.data.setdefault("early_stopping", None)
+        data = exp.to_dict()
+        data.setdefault("early_stopping", None)
+        self._reset(data)
+        self._tell(what or f"loaded {exp.name or 'experiment'}", True)
+
+    def _reset(self, data: dict) -> None:
+        self.data = data
         self.saved = copy.deepcopy(self.data)
         self.undo_stack: list[tuple[str, dict]] = []
         self.redo_stack: list[tuple[str, dict]] = []
         self._typing: str | None = None     # the field path being typed into, one undo step
         self.check()
-        self._tell(what or f"loaded {exp.name or 'experiment'}", True)
+
+    def load_raw(self, raw: dict, what: str = "") -> None:
+        """A file's table that is not a valid experiment yet, to be fixed here: what it sets laid
+        over the defaults (its layers over each type's), its errors shown as for any edit.
+        ValueError when it is not even shaped like an experiment."""
+        if not isinstance(raw, dict):
+            raise ValueError("not a table")
+        base = default_experiment().to_dict()
+        base["early_stopping"] = None
+        for key, table in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):   # another one's settings
+            name = raw.get(key, {}).get("name") if isinstance(raw.get(key), dict) else None
+            if name is not None:
+                base[key] = {"name": name, **(table.get(name).defaults if name in table.names() else {})}
+                if key == "schedule":
+                    base[key].setdefault("unit", "epoch")
+        name = raw.get("data", {}).get("name") if isinstance(raw.get("data"), dict) else None
+        try:                                         # that dataset's own defaults under the file's values
+            base["data"] = DataSpec.parse({"name": name, "path": "data.csv"}).to_dict() if name else base["data"]
+        except SpecError:
+            pass
+        data = _merged(base, {k: v for k, v in raw.items() if k != "model"})
+        model = raw.get("model", {})
+        if not isinstance(model, dict):
+            raise ValueError("[model] is not a table")
+        layers = model.get("layers", base["model"]["layers"])
+        if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+            raise ValueError("model.layers is not a list of tables")
+        data["model"] = _merged(base["model"], {k: v for k, v in model.items() if k != "layers"})
+        data["model"]["layers"] = [{**LAYER_DEFAULTS.get(layer.get("type", "dense"), {}), **layer} for layer in layers]
+        if isinstance(raw.get("early_stopping"), dict):
+            from engine.spec import EarlyStoppingSpec
+            data["early_stopping"] = {**EarlyStoppingSpec().to_dict(), **raw["early_stopping"]}
+        self._reset(data)
+        self._tell(what or "loaded a draft", True)
+
+    def as_table(self) -> dict:
+        """The draft as TOML can hold it (valid or not): what saving a draft writes."""
+        return _without_none({k: v for k, v in self.data.items() if not (k == "early_stopping" and v is None)})
 
     # -- history -----------------------------------------------------------------------------------
 
@@ -228,6 +270,8 @@ class Draft:
         if name in ("csv", "npz") and not keep.get("path"):
             keep["path"] = f"data.{name}"
         self.data["data"] = DataSpec.parse({"name": name, **keep}).to_dict()
+        if self.data.get("name", "") in ("", f"{old.get('name')}-mlp"):   # a name that only said the data
+            self.data["name"] = f"{name}-mlp"
         self._done(f"dataset {name}")
 
     def set_early_stopping(self, on: bool) -> None:
@@ -240,6 +284,21 @@ class Draft:
 
 
 _MISSING = object()
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _without_none(value):
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value if v is not None]
+    return value
 
 
 def _same_field(error_field: str, path: str) -> bool:

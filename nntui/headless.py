@@ -177,12 +177,12 @@ def train_command(args) -> int:
             result = engine.train(exp, on_event=sink, data=data, model=model, control=control)
         except KeyboardInterrupt:
             display.close()
-            _quick_save(recorder, "interrupted")
+            quick_save(recorder, "interrupted")
             err(f"interrupted; the run so far is in {folder}")
             return EXIT_INTERRUPTED
         except Exception as exc:  # a failure during training: say what, no traceback, keep the folder
             display.close()
-            _quick_save(recorder, "failed", error=f"{exc.__class__.__name__}: {exc}")
+            quick_save(recorder, "failed", error=f"{exc.__class__.__name__}: {exc}")
             err(f"training failed: {exc.__class__.__name__}: {exc} (the run so far is in {folder})")
             return EXIT_FAILED
         display.close()
@@ -212,7 +212,7 @@ def silence_stdout() -> None:
         pass
 
 
-def _quick_save(recorder: RunRecorder, reason: str, **extra) -> None:
+def quick_save(recorder: RunRecorder, reason: str, **extra) -> None:
     """The run folder after a hard stop: what is known, no test evaluation."""
     try:
         recorder.finish({"reason": reason, "stopped_early": False, "test_loss": None, "test_accuracy": None,

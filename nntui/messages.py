@@ -25,11 +25,14 @@ class TrainingEvent(Message):
 class TrainingDone(Message):
     """The worker's run ended: its result (and ``extra`` figures computed off the UI thread), or an error."""
 
-    def __init__(self, result=None, error: str | None = None, extra: dict | None = None) -> None:
+    def __init__(self, result=None, error: str | None = None, extra: dict | None = None, folder=None,
+                 unsaved: str | None = None) -> None:
+        """``folder``: the run folder it was recorded in; ``unsaved``: why (some of) it could not be."""
         super().__init__()
         self.result = result
         self.error = error
         self.extra = extra
+        self.folder, self.unsaved = folder, unsaved
 
 
 class BoundaryUpdate(Message):

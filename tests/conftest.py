@@ -39,3 +39,10 @@ async def wait_until(pilot, condition, seconds=60.0):
             return
         await pilot.pause(0.05)
     raise AssertionError("timed out")
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Run in a fresh folder: the dashboard keeps every run under ./runs, as `nntui train` does."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

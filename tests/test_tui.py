@@ -8,6 +8,7 @@ from nntui.screens.build import BuildScreen
 from nntui.screens.train import TrainScreen
 from nntui.widgets.fields import Field
 
+pytestmark = pytest.mark.usefixtures("in_tmp")   # runs/ of the dashboard go there
 
 def field(app, path):
     return next(f for f in app.screen.query(Field) if f.path == path)
@@ -154,7 +155,7 @@ async def test_first_use_download_shows_a_progress_bar_in_the_tui(tmp_path, monk
 
 
 @pytest.mark.asyncio
-async def test_theme_choice_is_remembered_and_no_color_picks_ansi(tmp_path, monkeypatch):
+async def test_theme_choice_is_remembered_and_no_color_is_for_the_session(tmp_path, monkeypatch):
     from nntui import themes
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
@@ -172,7 +173,7 @@ async def test_theme_choice_is_remembered_and_no_color_picks_ansi(tmp_path, monk
     monkeypatch.setenv("NO_COLOR", "1")
     plain = make_app()
     async with plain.run_test(size=(120, 40)):
-        assert plain.theme == "nntui-ansi"
+        assert plain.theme == "nntui-dark"      # drawn in greys (tests/test_no_color.py checks the cells)
     assert themes.load_settings()["theme"] == "nntui-contrast", "NO_COLOR is for the session, not saved"
     monkeypatch.delenv("NO_COLOR")
     after = make_app()

@@ -13,6 +13,8 @@ from nntui.widgets.boundary import BoundaryMap
 
 from .conftest import wait_until
 
+pytestmark = pytest.mark.usefixtures("in_tmp")   # runs/ of the dashboard go there
+
 LAYERS = [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "softmax"}]
 
 
@@ -98,7 +100,10 @@ async def test_a_bad_file_through_the_picker_is_a_message_not_the_end(content, t
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert app.is_running and isinstance(app.screen, BuildScreen)
-        assert app.path != path
+        if "markup" in content or "[data]" in content:   # TOML with wrong values: opened, to be fixed
+            assert app.path == path and app.draft.get("data.path") == "[/bold].csv"
+        else:                                            # not TOML: a message, and nothing opened
+            assert app.path != path
 
 
 @pytest.mark.asyncio

@@ -5,6 +5,7 @@ the layer stack are never commands; jump keys; focus always visible."""
 from __future__ import annotations
 
 import pytest
+from textual.css.query import NoMatches
 from textual.widgets import Input, Select, Static
 
 import engine
@@ -21,9 +22,12 @@ def field(screen, path):
     return next(f for f in screen.query(Field) if f.path == path)
 
 
-def shown(screen, path) -> str:
-    """What the builder's control for ``path`` shows."""
-    control = field(screen, path).query_one("Input, Select")
+def shown(screen, path) -> str | None:
+    """What the builder's control for ``path`` shows (None while its form is being rebuilt)."""
+    try:
+        control = field(screen, path).query_one("Input, Select")
+    except (StopIteration, NoMatches):
+        return None
     return str(control.value)
 
 
@@ -72,10 +76,10 @@ async def test_a_demonstration_loaded_from_the_dashboard_is_what_the_builder_sho
         app.action_build()
         await pilot.pause()
         assert app.screen is build
-        layers = [layer for layer in demo.model.layers]
-        assert len(stack_rows(build)) == len(layers) + 1            # the input row, then every layer
-        assert shown(build, "data.name") == "digits"
-        assert shown(build, "optimizer.learning_rate") == f"{demo.optimizer.learning_rate:g}"
+        await wait_until(pilot, lambda: shown(build, "data.name") == "digits", seconds=10)
+        assert len(stack_rows(build)) == len(demo.model.layers) + 1            # the input row, then every layer
+        await wait_until(pilot, lambda: shown(build, "optimizer.learning_rate") == f"{demo.optimizer.learning_rate:g}",
+                         seconds=10)
         assert app.draft.experiment == demo
 
 
@@ -175,10 +179,113 @@ async def test_jump_keys_reach_each_panel():
     async with app.run_test(size=(120, 40)) as pilot:
         build = app.screen
         for key, path in (("alt+d", "data.name"), ("alt+o", "model.loss"), ("alt+s", "schedule.name"),
-                          ("alt+t", "train.epochs"), ("alt+e", "early_stopping"), ("alt+l", "model.layers[0].units")):
+                          ("alt+t", "name"), ("alt+e", "early_stopping"), ("alt+l", "model.layers[0].units")):
             await pilot.press(key)
             await pilot.pause()
             control = field(build, path).query_one("Input, Select, Checkbox")
             assert app.focused is control, (key, app.focused)
         await pilot.press("alt+m")
         assert app.focused is build.query_one("#stack")
+
+
+def long_run():
+    return engine.with_overrides(engine.presets.load_preset("spiral-relu"), epochs=100000)
+
+
+@pytest.mark.asyncio
+async def test_every_dashboard_run_is_kept_under_runs_and_listed_with_earlier_ones(tmp_path):
+    import json
+
+    from nntui.widgets.results import RunsTable
+    app = make_app(experiment=moons(epochs=2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        folders = sorted((tmp_path / "runs").iterdir())
+        assert len(folders) == 1 and folders[0].name.endswith("-moons-wide")
+        metrics = json.loads((folders[0] / "metrics.json").read_text())
+        assert metrics["epochs_run"] == 2 and metrics["interrupted"] is False
+        assert (folders[0] / "report.md").exists() and (folders[0] / "model.npz").exists()
+        assert folders[0].name in str(app.screen.query_one("#status").render())
+    app = make_app(experiment=engine.with_overrides(moons(), epochs=1))     # a later session
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        table = app.screen.query_one(RunsTable)
+        labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert labels[0] == "moons-wide" and labels[1] == folders[0].name, labels   # this session's, then runs/
+        assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("choice", ["keep", "drop", "cancel"])
+async def test_quit_while_training_asks_and_keeps_the_run_if_told(tmp_path, choice):
+    import json
+    app = make_app(experiment=long_run())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        train = app.screen
+        await wait_until(pilot, lambda: len(train.state.history) >= 2)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmQuitRun" and app.focused.id == "cancel"
+        await pilot.click(f"#{choice}")
+        if choice == "cancel":
+            await pilot.pause(0.2)
+            assert train.running and app.is_running
+            train.action_stop()
+            await wait_until(pilot, lambda: not train.running)
+            return
+        await wait_until(pilot, lambda: not app.is_running, seconds=30)
+    runs = list((tmp_path / "runs").iterdir()) if (tmp_path / "runs").exists() else []
+    if choice == "keep":
+        assert len(runs) == 1
+        metrics = json.loads((runs[0] / "metrics.json").read_text())
+        assert metrics["interrupted"] is True and metrics["epochs_run"] >= 2
+    else:
+        assert runs == []
+
+
+@pytest.mark.asyncio
+async def test_an_unfinished_draft_is_saved_on_quit_and_opens_again_to_be_fixed(tmp_path):
+    import tomllib
+    path = tmp_path / "lecture.toml"
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        await type_into(pilot, build, "model.layers[0].units", "6a")
+        assert "cannot train" in status(build)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert "does not train yet" in str(app.screen.query_one("Static").render())
+        await pilot.click("#save")
+        await wait_until(pilot, lambda: not app.is_running, seconds=10)
+    saved = tomllib.loads(path.read_text())
+    assert saved["model"]["layers"][0]["units"] == "6a" and path.read_text().startswith("# a draft")
+    app = make_app(path)                                         # nntui lecture.toml, the next day
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        assert "must be a positive integer" in status(build)
+        assert shown(build, "model.layers[0].units") == "6a"
+        await type_into(pilot, build, "model.layers[0].units", "6")
+        assert "ready" in status(build)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert engine.Experiment.from_toml(path).model.layers[0].units == 6
+
+
+@pytest.mark.asyncio
+async def test_the_name_follows_the_data_and_names_the_run(tmp_path):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        app.draft.set_dataset("moons")                        # as the dataset field does
+        await pilot.pause()
+        assert app.draft.get("name") == "moons-mlp" and shown(build, "name") == "moons-mlp"
+        build.query_one("#stack").focus()
+        await pilot.press("o")                                # two classes: the output layer follows
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        (folder,) = (tmp_path / "runs").iterdir()
+        assert folder.name.endswith("-moons-mlp")
+        assert "moons-mlp" in (folder / "report.md").read_text().splitlines()[0]

@@ -20,6 +20,7 @@ from nntui.widgets.fields import Field
 
 from .conftest import wait_until
 
+pytestmark = pytest.mark.usefixtures("in_tmp")   # runs/ of the dashboard go there
 
 def plot_series(plot):
     """The (x, y) series currently handed to a plotext widget."""

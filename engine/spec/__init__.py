@@ -4,7 +4,7 @@ below them. Parsing names the field (``model.layers[2].units``) in every error."
 
 from .checks import _bool, _check_keys, _choice, _float, _int, _names, _str, _table  # noqa: F401
 from .data import DATASETS, FILE_DATASETS, HEADERS, SCALINGS, SYNTHETIC, TASKS, DataSpec
-from .experiment import BACKENDS, Experiment, with_overrides
+from .experiment import BACKENDS, Experiment, read_toml_table, with_overrides
 from .layers import LAYER_TYPES, BatchNormSpec, DenseSpec, DropoutSpec, LayerSpec, ModelSpec, parse_layer
 from .monitors import MONITORS, direction_of
 from .search import SearchSpec
@@ -15,4 +15,4 @@ __all__ = ["Experiment", "DataSpec", "ModelSpec", "DenseSpec", "DropoutSpec", "B
            "OptimizerSpec", "ScheduleSpec", "TrainSpec", "EarlyStoppingSpec", "LayerSpec", "SearchSpec",
            "with_overrides", "DATASETS", "FILE_DATASETS", "SYNTHETIC", "SCALINGS", "BACKENDS", "LAYER_TYPES",
            "MONITORS", "MODES", "SCHEDULE_UNITS", "direction_of", "parse_layer", "HEADERS", "TASKS",
-           "OPTIMIZER_SETTINGS", "SCHEDULE_SETTINGS", "Setting", "schedule_setting"]
+           "OPTIMIZER_SETTINGS", "SCHEDULE_SETTINGS", "Setting", "schedule_setting", "read_toml_table"]

@@ -139,25 +139,11 @@ class Experiment:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "Experiment":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SpecError("", "file not found", str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError("", f"cannot read: {exc}", str(path)) from None
-        return cls.from_toml_string(text, source=str(path))
+        return cls.from_dict(read_toml_table(path), source=str(path))
 
     @classmethod
     def from_toml_string(cls, text: str, source: str | None = None) -> "Experiment":
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError("", f"not valid TOML: {exc}", source or "<string>") from None
-        except RecursionError:
-            raise SpecError("", "not a usable experiment: arrays or tables nested too deeply to read",
-                            source or "<string>") from None
-        return cls.from_dict(raw, source=source)
+        return cls.from_dict(parse_toml_text(text, source), source=source)
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {}
@@ -204,3 +190,26 @@ def with_overrides(exp: Experiment, *, epochs: int | None = None, seed: int | No
     if backend is not None:
         d["backend"] = backend
     return Experiment.from_dict(d)
+
+
+def read_toml_table(path: str | Path) -> dict:
+    """An experiment file's TOML as a table, not yet checked as an experiment (a front end may
+    open a file whose values are wrong, to fix them); unreadable or not TOML: SpecError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("", "file not found", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError("", f"cannot read: {exc}", str(path)) from None
+    return parse_toml_text(text, str(path))
+
+
+def parse_toml_text(text: str, source: str | None = None) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError("", f"not valid TOML: {exc}", source or "<string>") from None
+    except RecursionError:
+        raise SpecError("", "not a usable experiment: arrays or tables nested too deeply to read",
+                        source or "<string>") from None

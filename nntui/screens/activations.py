@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual_plotext import PlotextPlot
 
 from engine.nn.activations import make_activation
 
 from ..widgets.footer import KeyFooter
+from ..widgets.titlebar import TitleBar
 
 #: the element-wise activations (softmax normalises a whole vector; for two classes it is sigmoid)
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
@@ -53,7 +54,7 @@ class ActivationScreen(Screen):
         self.chosen = NAMES[0]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal():
             yield OptionList(*NAMES, id="choices")
             with Vertical(id="right"):

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Header, Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Label, Sparkline, Static, TabbedContent, TabPane
 
 import engine
 from engine.advice import advise
@@ -24,6 +24,7 @@ from engine.text import printable
 from ..messages import DraftChanged
 from ..widgets.fields import Field
 from ..widgets.footer import KeyFooter
+from ..widgets.titlebar import TitleBar
 from . import build_forms as forms
 
 #: the keys of the fixes the engine's advice offers (engine/ never names a key)
@@ -73,7 +74,7 @@ class BuildScreen(Screen):
         return self.app.draft
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):

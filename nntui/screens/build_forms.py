@@ -62,7 +62,7 @@ def schedule_fields(d) -> list[Field]:
     return fields
 
 def train_fields(d) -> list[Field]:
-    return [Field(d, "train.epochs", "epochs", "int"), Field(d, "train.batch_size", "batch size", "int"),
+    return [Field(d, "name", "name", "str"), Field(d, "train.epochs", "epochs", "int"), Field(d, "train.batch_size", "batch size", "int"),
             Field(d, "seed", "seed", "int"), Field(d, "train.shuffle", "shuffle", "bool"),
             Field(d, "backend", "backend", "choice", BACKENDS.names())]
 

@@ -99,25 +99,25 @@ class FilePicker(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class ConfirmDiscard(ModalScreen[str]):
-    """Unsaved changes: save, discard or cancel; left and right move between the buttons, enter
-    presses the one with focus (Cancel at first: the safe choice)."""
+class Ask(ModalScreen[str]):
+    """A question with buttons; returns the id of the one pressed. Left and right move between
+    them, enter presses the one with focus (Cancel at first: the safe choice), escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel"), Binding("left", "app.focus_previous", show=False),
                 Binding("right", "app.focus_next", show=False)]
     CSS_PATH = "dialogs.tcss"
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, question: str, buttons: tuple[tuple[str, str, str], ...]) -> None:
+        """``buttons``: (id, label, variant); one of them must be ``cancel``."""
         super().__init__()
-        self.what = what
+        self.question, self.buttons = question, buttons
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"The experiment has unsaved changes. Save before you {self.what}?")  # wraps
+            yield Static(self.question, markup=False)  # wraps
             with Horizontal():
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Discard", variant="error", id="discard")
-                yield Button("Cancel", id="cancel")
+                for ident, label, variant in self.buttons:
+                    yield Button(label, variant=variant, id=ident)
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -127,6 +127,28 @@ class ConfirmDiscard(ModalScreen[str]):
 
     def action_cancel(self) -> None:
         self.dismiss("cancel")
+
+
+class ConfirmDiscard(Ask):
+    """Unsaved changes: save, discard or cancel."""
+
+    def __init__(self, what: str, invalid: str | None = None) -> None:
+        question = f"The experiment has unsaved changes. Save before you {what}?"
+        if invalid:
+            question += f"\nIt does not train yet ({invalid}); Save keeps it as a draft to finish later."
+        super().__init__(question, (("save", "Save", "primary"), ("discard", "Discard", "error"),
+                                    ("cancel", "Cancel", "default")))
+        self.what = what
+
+
+class ConfirmQuitRun(Ask):
+    """Quit while a run trains: stop it and keep its run folder, quit without it, or go on."""
+
+    def __init__(self, folder) -> None:
+        where = f" in {folder}" if folder else ""
+        super().__init__(f"A run is training. Stop it and keep the run so far{where}?",
+                         (("keep", "Stop and keep", "primary"), ("drop", "Quit without it", "error"),
+                          ("cancel", "Go on training", "default")))
 
 
 class PromptScreen(ModalScreen[str | None]):

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from engine.reports.inspection import layer_colour, percent
 
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 from ..widgets.footer import KeyFooter
+from ..widgets.titlebar import TitleBar
 
 REDRAW_SECONDS = 0.5
 
@@ -47,7 +48,7 @@ class InsideScreen(Screen):
         return self.app.run_state.inspects      # the app's run state, which the dashboard folds
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(self.app.run_state.experiment.description.strip() or "", id="about")
         yield Static("", id="inside-status")
         with VerticalScroll(id="body"):
@@ -98,7 +99,7 @@ class InsideScreen(Screen):
         layers = e.layers
         key = Text("layers: ")
         for i, lay in enumerate(layers):
-            key.append("■" + lay["name"].split()[-1] + " ", style=layer_colour(i, len(layers)))
+            key.append("■" + lay["name"].split()[-1] + " ", style=self.colour(i, len(layers)))
         self.query_one("#legend", Static).update(key)
         self._table(e)
         self._histograms(e)
@@ -117,10 +118,18 @@ class InsideScreen(Screen):
             if pts:
                 ys = [p[1] for p in pts]
                 lo, hi = min(lo, *ys), max(hi, *ys)
-                plt.plot([p[0] for p in pts], ys, color=rgb(layer_colour(i, n)), marker="braille")
+                plt.plot([p[0] for p in pts], ys, color=rgb(self.colour(i, n)), marker="braille")
         decade_ticks(plt, lo, hi)
         plt.xticks(epoch_ticks(epochs, plot.size.width or 80))
         plot.refresh()
+
+    def colour(self, i: int, n: int) -> str:
+        """Layer i's colour; under NO_COLOR (drawn in greys) a ramp of light greys, first to last,
+        each readable on the dark ground (the colours' own greys went as dark as the ground)."""
+        if getattr(self.app, "no_color", False):
+            g = round(255 - 115 * i / max(1, n - 1))
+            return f"#{g:02x}{g:02x}{g:02x}"
+        return layer_colour(i, n)
 
     def _table(self, e) -> None:
         table = self.query_one("#layers", DataTable)

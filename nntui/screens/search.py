@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 import engine
@@ -25,6 +25,7 @@ from engine.text import printable
 from ..messages import SearchProgress
 from ..widgets.axes import epoch_ticks
 from ..widgets.footer import KeyFooter
+from ..widgets.titlebar import TitleBar
 
 #: a starter space for an experiment without one: the learning rate and the first layer's width
 STARTER = {"trials": 12, "sampler": "tpe", "pruner": "hyperband", "monitor": "val_loss", "space": {
@@ -50,7 +51,7 @@ class SearchScreen(Screen):
         self.report: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical():
             yield Static("", id="search-status")
             yield PlotextPlot(id="curves")

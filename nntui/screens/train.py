@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 from rich.markup import escape
 from rich.text import Text
@@ -15,14 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, Log, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 
 import engine
 from engine.events import DownloadProgress
 from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
-from ..headless import default_folder
+from ..headless import default_folder, quick_save
 from ..lines import epoch_line, event_line, inside_line
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..run_state import RunState
@@ -30,10 +31,12 @@ from ..widgets.axes import rgb
 from ..widgets.boundary import BoundaryMap, PlaneGrid
 from ..widgets.curves import BatchPlot, EpochPlot, RatePlot
 from ..widgets.footer import KeyFooter
-from ..widgets.results import ResultsPane, RunsTable
+from ..widgets.results import ResultsPane, RunsTable, copy_run, earlier_runs
 from ..widgets.samples import mistake_samples
+from ..widgets.titlebar import TitleBar
 
 REDRAW_SECONDS = 0.5
+MAP_SECONDS = 0.25          # the decision map at most four times a second, however short the epochs
 BATCH_EVENT_SECONDS = 0.5   # batch progress twice a second: each costs the training thread UI work
 #: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
 #: its redraws stall the training thread (waiting to return from a BLAS call) for less.
@@ -65,12 +68,14 @@ class TrainScreen(Screen):
         self.compare = False
         self.current_run = None
         self.result = None
+        self.folder = default_folder(self.experiment)   # where this run is recorded (runs/...)
+        self.then = None             # set while the app waits for the run to end, to quit
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
         info = engine.data.static_info(experiment.data)
         self.planar = info is not None and info.n_features == 2 and info.task == "classification"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="top"):  # outside the scrolling body: the numbers stay in view on a small terminal
             with Horizontal(id="download-row"):
                 yield Label("", id="download-label")
@@ -103,6 +108,8 @@ class TrainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#download-row").display = False
         self.set_interval(REDRAW_SECONDS, self.redraw)
+        runs = self.app.session_runs
+        self.query_one(RunsTable).show(runs, earlier_runs(Path("runs"), {r.get("folder") for r in runs}))
         self.start()
 
     # -- the run --------------------------------------------------------------------------------------
@@ -130,28 +137,49 @@ class TrainScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def train(self) -> None:
-        """Data, model and run in this worker thread (MLX state lives where it is used); for 2D
-        classification the decision map is computed here too, after each epoch."""
+        """Data, model and run in this worker thread (MLX state lives where it is used), recorded
+        as it goes into a run folder under runs/, as `nntui train` does: closing the app never
+        loses a run. For 2D classification the decision map is computed here too."""
         previous = sys.getswitchinterval()
         sys.setswitchinterval(min(previous, TRAINING_SWITCH_INTERVAL))
         post = self.post_message
         exp = self.experiment
+        recorder, unsaved = None, None
         try:
             data = engine.load_data(exp.data, progress=lambda f, d, t: post(TrainingEvent(DownloadProgress(f, d, t))))
             exp.check_data(data.n_classes, data.task)
             model = engine.build_model(exp, data.n_features)
             grid = PlaneGrid(data) if data.n_features == 2 and data.task == "classification" else None
+            try:
+                recorder = RunRecorder(self.folder, exp, data, model)
+            except RunFolderError as exc:      # a folder that cannot be written: train all the same
+                unsaved = str(exc)
+            mapped, epoch = [0.0], [0]
 
             def sink(e):
+                if recorder is not None:
+                    recorder(e)
                 post(TrainingEvent(e))
-                if grid is not None and e.kind == "epoch_end":
-                    post(BoundaryUpdate(grid, grid.probabilities(model), e.epoch))
+                if e.kind == "epoch_end":
+                    epoch[0] = e.epoch
+                if grid is not None and e.kind in ("epoch_end", "finished"):
+                    now = time.monotonic()   # the map a few times a second at most, and after the last epoch
+                    if e.kind == "finished" or now - mapped[0] >= MAP_SECONDS:
+                        mapped[0] = now
+                        post(BoundaryUpdate(grid, grid.probabilities(model), epoch[0]))
 
             result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control,
                                   batch_event_interval=BATCH_EVENT_SECONDS, inspect=True)
-            post(TrainingDone(result, extra=_outcome(result)))
+            if recorder is not None:
+                try:
+                    recorder.finish(result.metrics, interrupted=result.reason == "stopped")
+                except RunFolderError as exc:
+                    unsaved = str(exc)
+            post(TrainingDone(result, extra=_outcome(result), folder=recorder and recorder.folder, unsaved=unsaved))
         except Exception as exc:  # shown in the UI, never kills the app
-            self.post_message(TrainingDone(error=f"{exc.__class__.__name__}: {exc}"))
+            if recorder is not None:
+                quick_save(recorder, "failed", error=f"{exc.__class__.__name__}: {exc}")
+            self.post_message(TrainingDone(error=f"{exc.__class__.__name__}: {exc}", folder=recorder and recorder.folder))
         finally:
             sys.setswitchinterval(previous)
 
@@ -215,6 +243,14 @@ class TrainScreen(Screen):
 
     def on_training_done(self, message: TrainingDone) -> None:
         self.running = False
+        self.folder = message.folder        # None: it could not be recorded
+        if message.unsaved:
+            self.notify(printable(f"The run folder is incomplete: {message.unsaved}"), title="Not saved",
+                        severity="error", timeout=15, markup=False)
+        if self.then is not None:           # the app is quitting: it waited for the run to be written
+            then, self.then = self.then, None
+            then(message.folder)
+            return
         if self.restart_pending:
             self.restart_pending = False
             self.start()
@@ -233,9 +269,10 @@ class TrainScreen(Screen):
             acc, loss = m.get("test_accuracy"), m.get("test_loss")
             outcome = ("no test set" if loss is None else f"test loss {loss:.4f}"
                        + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+            kept = f"kept in {message.folder}; " if message.folder else ""
             self._say(Text.assemble((message.result.reason.replace("_", " "), "bold"),
                                     f" after {m['epochs_run']} epochs in {m['seconds']:.1f}s: {outcome}   "
-                                    "ctrl+s saves the run, r restarts, b builds"))
+                                    f"{kept}r restarts, b builds"))
         self._results(message.extra)
         self.dirty_epochs = self.dirty_batches = True
 
@@ -253,9 +290,10 @@ class TrainScreen(Screen):
         label = exp.name or "run"
         if any(r["label"] == label for r in runs):
             label = f"{label} #{len(runs) + 1}"
-        self.current_run = {"label": label, "history": self.state.history, "metrics": m, "experiment": exp}
+        self.current_run = {"label": label, "history": self.state.history, "metrics": m, "experiment": exp,
+                            "folder": self.folder}
         runs.append(self.current_run)
-        self.query_one(RunsTable).show(runs)
+        self.query_one(RunsTable).show(runs, earlier_runs(Path("runs"), {r.get("folder") for r in runs}))
 
     # -- drawing ------------------------------------------------------------------------------------------
 
@@ -358,6 +396,8 @@ class TrainScreen(Screen):
         self.redraw()   # at once, not at the next tick
 
     def action_save_run(self) -> None:
+        """The run is kept under runs/ already: ctrl+s copies its folder where you say (or, when it
+        could not be recorded there, saves it anew)."""
         if self.running or self.result is None:
             self.notify("Save the run when it has ended (s stops it)", severity="warning")
             return
@@ -367,10 +407,19 @@ class TrainScreen(Screen):
             if folder:
                 self.save_run(folder)
 
-        self.app.push_screen(PromptScreen("Save the run folder to", str(default_folder(self.experiment))), chosen)
+        title = f"Copy the run folder ({self.folder}) to" if self.folder else "Save the run folder to"
+        self.app.push_screen(PromptScreen(title, str(default_folder(self.experiment))), chosen)
 
     def save_run(self, folder: str) -> None:
         r = self.result
+        if self.folder is not None and Path(self.folder).is_dir():
+            try:
+                copy_run(Path(self.folder), Path(folder))
+            except (RunFolderError, OSError) as exc:
+                self.notify(printable(exc), title="Cannot save", severity="error", timeout=10, markup=False)
+                return
+            self.notify(printable(f"Run copied to {folder}"), markup=False)
+            return
         try:
             recorder = RunRecorder(folder, self.experiment, r.data, r.model)
         except RunFolderError as exc:
@@ -384,6 +433,11 @@ class TrainScreen(Screen):
             self.notify(printable(exc), title="Saved in part", severity="error", timeout=15, markup=False)
             return
         self.notify(printable(f"Run saved to {folder}"), markup=False)
+
+    def stop_then(self, then) -> None:
+        """Stop the run and call ``then(folder)`` once it is written (the app quitting)."""
+        self.then = then
+        self.control.stop()
 
     def on_unmount(self) -> None:
         self.control.stop()

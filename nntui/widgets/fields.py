@@ -85,7 +85,8 @@ class Field(Vertical):
                 yield Tick("", value=bool(value), name=self.path, compact=True)
             elif self.kind == "choice":
                 options = [(c, c) for c in self.choices]
-                yield Select(options, value=value if value in self.choices else Select.BLANK, allow_blank=False,
+                known = value in self.choices      # else blank (a draft's wrong value), its reason under it
+                yield Select(options, value=value if known else Select.BLANK, allow_blank=not known,
                              name=self.path, compact=True)
             else:
                 yield Input(show(value), name=self.path, placeholder="default" if self.kind == "optfloat" else "",
