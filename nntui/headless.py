@@ -16,7 +16,7 @@ from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
 from .interrupts import StopSignals
-from .lines import compact_epoch_line, event_line
+from .lines import event_line, fitted_epoch_line
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -106,7 +106,7 @@ class RichDisplay:
         elif e.kind == "improved":
             self.patience = f"best {e.monitor} {e.value:.4f}"
             p.update(self.epochs, info=self.patience)
-        line = compact_epoch_line(e) if e.kind == "epoch_end" and self.console.width < 110 else event_line(e)
+        line = fitted_epoch_line(e, self.console.width) if e.kind == "epoch_end" else event_line(e)
         if line:
             self.console.print(line, highlight=False)
 

@@ -66,3 +66,18 @@ def compact_epoch_line(e) -> str:
                 f"val_mae {fmt_value(e.val_mae)} lr {e.lr:.2g} {e.seconds:.1f}s")
     return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} acc {fmt_value(e.accuracy)} val_loss {fmt_value(e.val_loss)} "
             f"val_acc {fmt_value(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
+
+
+def narrow_epoch_line(e, lr: bool = True) -> str:
+    """The epoch line for a terminal under 64 columns: train / validation side by side."""
+    second = ("mae", e.mae, e.val_mae) if e.accuracy is None else ("acc", e.accuracy, e.val_accuracy)
+    return (f"ep {e.epoch} loss {fmt_value(e.loss)}/{fmt_value(e.val_loss)} "
+            f"{second[0]} {fmt_value(second[1])}/{fmt_value(second[2])}" + (f" lr {e.lr:.2g}" if lr else ""))
+
+
+def fitted_epoch_line(e, width: int) -> str:
+    """The epoch line that fits a terminal ``width`` columns wide (train/val where it must)."""
+    for line in (epoch_line(e), compact_epoch_line(e), narrow_epoch_line(e)):
+        if len(line) <= width:
+            return line
+    return narrow_epoch_line(e, lr=False)

@@ -168,3 +168,44 @@ def test_presets_and_reports(digits_run, tmp_path):
     assert r.returncode == 0 and "Runs side by side" in r.stdout and str(other.name) in r.stdout
     r = nntui("report", tmp_path)
     assert r.returncode == 2 and "not a run folder" in r.stderr
+
+
+@pytest.mark.parametrize("width", [50, 60, 80, 100, 140])
+def test_epoch_lines_fit_the_terminal(width):
+    """On a terminal the epoch lines follow its width (Rich's, from the terminal or COLUMNS):
+    the full line where it fits, then shorter forms, never a line that wraps mid-figure."""
+    from engine.events import EpochEnded
+    from nntui.lines import epoch_line, fitted_epoch_line
+
+    for e in (EpochEnded(12, 0.3456, 0.9012, 0.4567, 0.8765, 0.00123, 1.2, 123_456.0),
+              EpochEnded(12, 0.3456, None, 0.4567, None, 0.00123, 1.2, 123_456.0, mae=0.21, val_mae=0.25)):
+        line = fitted_epoch_line(e, width)
+        assert len(line) <= width and "12" in line and "0.3456" in line and "0.4567" in line
+        if len(epoch_line(e)) <= width:
+            assert line == epoch_line(e)
+
+
+@pytest.mark.parametrize("shape", ["rising", "falling"])
+def test_svg_legend_stays_off_the_curves_and_markers_sit_by_their_labels(shape):
+    """The legend sat on accuracy's rising curves (top right of the plot), and the best marker
+    could be clipped above the plot while its label sat at the bottom."""
+    import xml.etree.ElementTree as ET
+
+    from engine.reports.svg import svg_chart
+    up = [0.5 + 0.5 * (1 - 0.7 ** k) for k in range(12)]
+    train = up if shape == "rising" else [2 - v for v in up]
+    val = [v - 0.02 for v in train]
+    root = ET.fromstring(svg_chart("Accuracy", [("train", train, "#111"), ("validation", val, "#222")], best=12, stop=12))
+    ns = "{http://www.w3.org/2000/svg}"
+    plot = [r for r in root.iter(f"{ns}rect") if r.get("fill") == "none"][0]
+    top, left = float(plot.get("y")), float(plot.get("x"))
+    bottom, right = top + float(plot.get("height")), left + float(plot.get("width"))
+    texts = {t.text: (float(t.get("x")), float(t.get("y"))) for t in root.iter(f"{ns}text")}
+    for label in ("train", "validation"):
+        assert texts[label][1] < top, f"the legend's {label} is above the plot, not on it"
+    for mark, label in (("^", "best @12"), ("x", "stop @12")):
+        marks = [(float(t.get("x")), float(t.get("y"))) for t in root.iter(f"{ns}text") if t.text == mark]
+        assert marks and all(top < y <= bottom and left <= x <= right for x, y in marks), mark
+        lx, ly = texts[label]
+        assert top < ly <= bottom and left - 1 <= lx <= right + 1
+        assert min(abs(ly - y) for _, y in marks) < 1, f"{label} is beside its marker"

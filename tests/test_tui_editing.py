@@ -289,3 +289,24 @@ async def test_the_name_follows_the_data_and_names_the_run(tmp_path):
         (folder,) = (tmp_path / "runs").iterdir()
         assert folder.name.endswith("-moons-mlp")
         assert "moons-mlp" in (folder / "report.md").read_text().splitlines()[0]
+
+
+@pytest.mark.asyncio
+async def test_an_offline_download_failure_is_shown_whole(tmp_path, monkeypatch):
+    """The status line is one row: the whole message (where to put the files, data.path) is in
+    the Events log, which comes to the front."""
+    from textual.widgets import Log
+
+    from engine.data import download
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(download, "MIRRORS", {k: ["http://127.0.0.1:9/"] for k in download.MIRRORS})
+    exp = engine.Experiment.from_dict({**engine.presets.load_preset("fashion-mnist-small").to_dict(),
+                                       "data": {"name": "fashion-mnist"}})
+    app = make_app(experiment=exp)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        train = app.screen
+        await wait_until(pilot, lambda: not train.running, seconds=60)
+        text = " ".join(str(line) for line in train.query_one(Log).lines)
+        assert "could not download" in text and "data.path" in text and "by hand" in text
+        assert train.query_one("TabbedContent").active == "tab-events"

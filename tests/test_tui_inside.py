@@ -5,6 +5,7 @@ the functions' known derivatives, and the explanation shown in the builder and t
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -21,6 +22,12 @@ from nntui.widgets.fields import Field
 from .conftest import wait_until
 
 pytestmark = pytest.mark.usefixtures("in_tmp")   # runs/ of the dashboard go there
+
+def plotext_text(plot) -> str:
+    """What a plotext widget draws, as plain text."""
+    rendered = plot.render()
+    return getattr(rendered, "plain", None) or str(rendered)
+
 
 def plot_series(plot):
     """The (x, y) series currently handed to a plotext widget."""
@@ -63,6 +70,8 @@ async def test_a_demonstration_is_one_keypress_away_and_the_inside_view_shows_it
         assert inside.layer_index == 2
         bars = [ys for xs, ys in plot_series(inside.query_one("#hist-weights")) if len(ys) == 5]   # rectangles
         assert len(bars) == 24 and sum(max(ys) for ys in bars) == 32 * 32   # the 3rd layer's 32x32 kernel
+        drawn = plotext_text(inside.query_one("#hist-weights"))
+        assert "weights, epoch 20" in drawn and not re.search(r"\d\.0\b", drawn), "whole counts: 50, not 50.0"
         await pilot.press("left_square_bracket", "left_square_bracket")
         await pilot.pause()
         assert "epoch 18 of 20 (fixed)" in str(inside.query_one("#inside-status", Static).render())

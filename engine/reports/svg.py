@@ -72,21 +72,27 @@ def svg_chart(title: str, series: list[tuple[str, list, str]], best: int | None 
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords]
-        lx = left + pw + 12 if outside else left + pw - legend_width
-        ly = top + 14 + 16 * k
+        if outside:                    # a column right of the plot
+            lx, ly = left + pw + 12, top + 14 + 16 * k
+        else:                          # a row above it, right-aligned beside the title: never on a curve
+            lx, ly = width - right - 100 * (len(series) - k), 20
         out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" stroke-width="2"/>')
         out.append(f'<text x="{lx + 24}" y="{ly}">{escape(label)}</text>')
     for epoch, symbol, colour, label in ((best, MARK_BEST, "#2a9d2a", "best"), (stop, MARK_STOP, "#d62828", "stop")):
         if not epoch:
             continue
+        marked = []
         for _, ys, _ in (series[-1:] if symbol == MARK_BEST else series):
             v = ys[epoch - first] if 0 <= epoch - first < len(ys) else None
-            if usable(v):
-                out.append(f'<text x="{x_of(epoch):.1f}" y="{y_of(v) - 8:.1f}" text-anchor="middle" '
+            if usable(v):               # the symbol just above its point, kept inside the plot
+                y = min(max(y_of(v) - 8, top + 16), top + ph - 2)
+                marked.append(y)
+                out.append(f'<text x="{x_of(epoch):.1f}" y="{y:.1f}" text-anchor="middle" '
                            f'font-size="15" font-weight="bold" fill="{colour}">{symbol}</text>')
         x = x_of(epoch)
-        anchor = "end" if x > left + pw - 40 else "start" if x < left + 40 else "middle"
-        out.append(f'<text x="{x:.1f}" y="{top + ph - 6}" text-anchor="{anchor}" fill="{colour}">'
-                   f'{label} @{epoch}</text>')
+        y = marked[-1] if marked else top + ph - 6      # the label beside its symbol, inside the plot
+        right_side = x < left + pw - 70
+        out.append(f'<text x="{x + (9 if right_side else -9):.1f}" y="{y:.1f}" '
+                   f'text-anchor="{"start" if right_side else "end"}" fill="{colour}">{label} @{epoch}</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -164,6 +164,9 @@ class InsideScreen(Screen):
                     plt.xticks(ticks, [f"{t:.3g}" for t in ticks])
                 else:
                     plt.plot(xs, hist["counts"], color=colour, marker="braille")
+            top = max([*lay[key]["counts"], *(start[key]["counts"] if e is not self.inspects[0] else [])], default=0)
+            ticks = count_ticks(top)
+            plt.yticks(ticks, [count_label(t) for t in ticks])   # counts are whole: not 158774.0
             plot.refresh()
 
     # -- keys -------------------------------------------------------------------------------------------
@@ -186,3 +189,25 @@ class InsideScreen(Screen):
 
     def action_stop(self) -> None:
         self.app.action_stop_run()
+
+
+def count_ticks(top: float) -> list[int]:
+    """Three whole-number ticks from 0 to about ``top`` at a round step."""
+    top = int(math.ceil(top))
+    if top <= 2:
+        return list(range(top + 1))
+    step = 10 ** int(math.log10(top / 2))
+    for m in (1, 2, 5, 10):
+        if m * step * 2 >= top / 2:
+            step *= m
+            break
+    return [t for t in range(0, top + 1, step)][:4]
+
+
+def count_label(n: int) -> str:
+    """158774 as 159k, 1200000 as 1.2M; small counts as they are."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.3g}M"
+    if n >= 10_000:
+        return f"{n / 1000:.0f}k"
+    return f"{n:,}"

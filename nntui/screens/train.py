@@ -255,8 +255,12 @@ class TrainScreen(Screen):
             self.restart_pending = False
             self.start()
             return
-        if message.error:
-            self._say(f"[b $error]training failed[/]: {escape(printable(message.error))}")
+        if message.error:    # the whole message in the Events log (wrapped), its start on the status line
+            self._say(f"[b $error]training failed[/] (the whole message is in Events): {escape(printable(message.error))}")
+            log = self.query_one(Log)
+            log.write_lines(textwrap.wrap(f"training failed: {printable(message.error)}",
+                                          max(40, (log.size.width or 100) - 2)))
+            self.query_one(TabbedContent).active = "tab-events"
             return
         self.result = message.result
         m = message.result.metrics
