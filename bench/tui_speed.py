@@ -11,6 +11,12 @@ verdict is the median of the pairs' ratios, beside best against best.
 
     python bench/tui_speed.py            # 5 pairs, 3 epochs of 40,000 samples each
     python bench/tui_speed.py --pairs 9
+    python bench/tui_speed.py --shape tiny   # moons, 512-512-2, 300 epochs of a few milliseconds
+
+The second shape is the one where per-epoch UI work would dominate (an epoch of moons takes a
+few milliseconds): its figure is the run's whole time as the trainer reports it (its finished
+event), headless against the dashboard (which maps the decision boundary and inspects layers,
+bounded by time: at most 4 maps a second, inspections at most 5% of the training time).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -37,6 +44,54 @@ def experiment():
 def data():
     from train_speed import fake_data
     return fake_data(N)
+
+
+def tiny_experiment() -> engine.Experiment:
+    return engine.Experiment.from_dict({
+        "name": "moons-tiny-epochs", "backend": "numpy", "data": {"name": "moons", "samples": 1000},
+        "model": {"layers": [{"units": 512, "activation": "relu"}, {"units": 512, "activation": "relu"},
+                             {"units": 2, "activation": "softmax"}]},
+        "optimizer": {"name": "adam", "learning_rate": 0.001}, "train": {"epochs": 300, "batch_size": 64}})
+
+
+def tiny_headless() -> float:
+    """Seconds of the whole run as its finished event says, from `nntui train --json` (which
+    records the run folder as the dashboard does)."""
+    import contextlib
+    import io
+
+    from nntui.cli import main
+    folder = tempfile.mkdtemp(prefix="nntui-bench-")
+    path = os.path.join(folder, "tiny.toml")
+    tiny_experiment().to_toml(path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["train", path, "--json", "--report", os.path.join(folder, "run")])
+    finished = [json.loads(line) for line in out.getvalue().splitlines() if '"finished"' in line]
+    return finished[-1]["seconds"]
+
+
+def tiny_dashboard() -> float:
+    from nntui.app import make_app
+    from nntui.screens.train import TrainScreen
+
+    os.environ.setdefault("XDG_CONFIG_HOME", "/tmp/nntui-bench-config")
+    os.chdir(tempfile.mkdtemp(prefix="nntui-bench-"))      # the dashboard keeps its run under runs/
+    done = []
+
+    async def run():
+        app = make_app(experiment=tiny_experiment())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("t")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, TrainScreen)
+            while screen.running:
+                await pilot.pause(0.1)
+            done.extend(e.seconds for e in screen.state.events if e.kind == "finished")
+
+    asyncio.run(run())
+    return done[-1]
 
 
 def headless() -> float:
@@ -96,9 +151,14 @@ def dashboard() -> float:
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         sys.path.insert(0, os.path.dirname(__file__))
-        print(json.dumps(headless() if sys.argv[2] == "headless" else dashboard()))
+        run = {"headless": headless, "dashboard": dashboard, "tiny-headless": tiny_headless,
+               "tiny-dashboard": tiny_dashboard}[sys.argv[2]]
+        print(json.dumps(run()))
         return
     pairs = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv else 5
+    if "--shape" in sys.argv and sys.argv[sys.argv.index("--shape") + 1] == "tiny":
+        tiny(pairs)
+        return
 
     def worker(kind: str) -> float:
         out = subprocess.run([sys.executable, __file__, "--worker", kind], capture_output=True, text=True, check=True)
@@ -117,6 +177,21 @@ def main() -> None:
           f"(range {ratios[0]:.3f}-{ratios[-1]:.3f}); best against best "
           f"{max(runs['dashboard']) / max(runs['headless']):.3f} "
           f"({max(runs['dashboard']):,.0f} / {max(runs['headless']):,.0f} samples/s)")
+
+
+def tiny(pairs: int) -> None:
+    def worker(kind: str) -> float:
+        out = subprocess.run([sys.executable, __file__, "--worker", kind], capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    ratios = []
+    for i in range(pairs):
+        h, d = worker("tiny-headless"), worker("tiny-dashboard")
+        ratios.append(d / h)
+        print(f"pair {i + 1}: 300 moons epochs: headless {h:.2f} s  dashboard {d:.2f} s  ratio {d / h:.3f}", flush=True)
+    ratios.sort()
+    print(f"dashboard / headless time: median of pairs {ratios[len(ratios) // 2]:.3f} "
+          f"(range {ratios[0]:.3f}-{ratios[-1]:.3f})")
 
 
 if __name__ == "__main__":

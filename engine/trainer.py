@@ -54,23 +54,31 @@ class TrainResult:
 def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
           data: Dataset | None = None, control: TrainingControl | None = None,
           backend: str | None = None, model: Model | None = None, batch_event_interval: float = 0.25,
-          inspect: bool | None = None) -> TrainResult:
+          inspect: bool | None = None, inspect_budget: float | None = None) -> TrainResult:
     """Train ``exp`` and return the result; every event goes to ``on_event`` (batch events at most
     once per ``batch_event_interval`` seconds). ``inspect`` (default: the experiment's
     ``train.inspect``) adds an ``inspect`` event of per-layer statistics at the start and after
-    each epoch (engine.inspection). A loss that turns NaN or infinite ends the run with
+    each epoch (engine.inspection); with ``inspect_budget`` (a fraction, 0.05 say) an epoch is
+    inspected only while the inspections so far cost at most that share of the training time,
+    and at least every ceil(epochs / 50)th epoch (the first and last always): a run of hundreds
+    of tiny epochs is inspected 50 times or so, a 20-epoch lesson every epoch. A loss that turns NaN or infinite ends the run with
     a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
     event, then raised."""
     emit = on_event or (lambda event: None)
     try:
         run = _Run(exp, emit, data, control or TrainingControl(), backend, model, batch_event_interval,
                    exp.train.inspect if inspect is None else inspect)
+        run.inspect_budget = inspect_budget
         # A diverging run overflows on its way to NaN; the `diverged` event reports it, not warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             return run.run()
     except Exception as exc:
         emit(Failed(type(exc).__name__, str(exc)))
         raise
+
+
+#: with an inspection budget, at least this many epochs of a run are inspected, evenly spread
+INSPECT_POINTS = 50
 
 
 class _Run:
@@ -98,6 +106,9 @@ class _Run:
         self.train_seconds = 0.0
         self._xbuf: dict[int, np.ndarray] = {}
         self.inspector = Inspector(exp, self.data, self.model.dtype) if inspect else None
+        self.inspect_budget: float | None = None
+        self.inspect_seconds = 0.0         # what the inspections have cost so far
+        self.inspecting = False            # this epoch is inspected
 
     def run(self) -> TrainResult:
         exp, model, choice = self.exp, self.model, self.model.choice
@@ -129,6 +140,10 @@ class _Run:
     def _epoch(self, epoch: int) -> str:
         """Train one epoch; returns completed, early_stopping, stopped or diverged."""
         exp, model, control, emit = self.exp, self.model, self.control, self.emit
+        stride = max(1, math.ceil(exp.train.epochs / INSPECT_POINTS))   # a curve of 50 points at least
+        self.inspecting = self.inspector is not None and (
+            self.inspect_budget is None or epoch in (1, exp.train.epochs) or epoch % stride == 0
+            or self.inspect_seconds <= self.inspect_budget * self.train_seconds)
         snapshot = model.get_weights()   # the last finite weights, should this epoch diverge
         order = self.rng.permutation(self.n) if exp.train.shuffle else None
         base_lr = exp.optimizer.learning_rate
@@ -147,12 +162,16 @@ class _Run:
             if control.lr_scale != self.lr_scale:
                 self.lr_scale = control.lr_scale
                 emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
-            last = self.inspector is not None and b == self.steps - 1
+            last = self.inspecting and b == self.steps - 1
             if last:
+                t_inspect = time.perf_counter()
                 self.inspector.before_step(model)
+                self.inspect_seconds += time.perf_counter() - t_inspect
             loss, ok = model.train_step(xb, yb, lr)
             if last:
+                t_inspect = time.perf_counter()
                 self.inspector.after_step(model)
+                self.inspect_seconds += time.perf_counter() - t_inspect
             if not math.isfinite(loss):
                 if not model.weights_finite():
                     model.set_weights(snapshot)
@@ -179,8 +198,10 @@ class _Run:
                         None if self.classification else model.evaluate(self.x, self.y)["mae"], val.get("mae"))
         self.result.history.append(ev.history_row())
         emit(ev)
-        if self.inspector:
+        if self.inspecting:
+            t_inspect = time.perf_counter()
             emit(self.inspector.measure(model, epoch))
+            self.inspect_seconds += time.perf_counter() - t_inspect
         if self.stopper is None:
             return "completed"
         logs = {"loss": ev.loss, "accuracy": ev.accuracy, "val_loss": ev.val_loss,

@@ -15,11 +15,13 @@ class DraftChanged(Message):
 
 
 class TrainingEvent(Message):
-    """An engine event from the training worker."""
+    """Engine events from the training worker: one, or several gathered (``events``), so that
+    hundreds of tiny epochs a second wake the UI thread a few dozen times, not hundreds."""
 
-    def __init__(self, event) -> None:
+    def __init__(self, event=None, events: list | None = None) -> None:
         super().__init__()
-        self.event = event
+        self.events = events if events is not None else [event]
+        self.event = self.events[-1]
 
 
 class TrainingDone(Message):

@@ -107,7 +107,7 @@ async def settle(pilot, handled):
     """Every scripted message handled, the plots drawn from all of them, and the screen refreshed."""
     await wait_until(pilot, lambda: handled["n"] >= handled["of"])
     screen = pilot.app.screen
-    screen.redraw()
+    screen.redraw(force=True)
     for _ in range(10):
         await pilot.pause(0.05)
 

@@ -161,3 +161,18 @@ def test_learning_rate_changed_mid_run_applies_from_the_next_batch():
     assert len(changed) == 1 and changed[0].epoch == 2 and changed[0].batch == 1
     assert changed[0].scale == 0.5 and changed[0].lr == pytest.approx(0.1)
     assert [r["lr"] for r in result.history] == pytest.approx([0.2, 0.1, 0.1])
+
+
+def test_an_inspection_budget_spreads_the_inspections_over_the_run():
+    """With a budget of nothing, a run inspects its first and last epoch and every
+    ceil(epochs / 50)th (a curve of 50 points), not every epoch; without one, every epoch."""
+    exp = make_exp([{"units": 8, "activation": "relu"}, {"units": 10, "activation": "softmax"}],
+                   train={"epochs": 120, "batch_size": 512})
+    seen = []
+    engine.train(exp, on_event=lambda e: seen.append(e.epoch) if e.kind == "inspect" else None, inspect=True,
+                 inspect_budget=0.0)
+    assert seen == [0, 1, *range(3, 121, 3)]            # 120 epochs: every 3rd, and the first
+    every = []
+    engine.train(engine.with_overrides(exp, epochs=5), inspect=True,
+                 on_event=lambda e: every.append(e.epoch) if e.kind == "inspect" else None)
+    assert every == [0, 1, 2, 3, 4, 5]

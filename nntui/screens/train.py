@@ -36,7 +36,15 @@ from ..widgets.samples import mistake_samples
 from ..widgets.titlebar import TitleBar
 
 REDRAW_SECONDS = 0.5
-MAP_SECONDS = 0.25          # the decision map at most four times a second, however short the epochs
+TEXT_SECONDS = 0.25         # the bars and status lines: four times a second at most
+LOG_SECONDS = 1.0           # new lines in the Events log once a second
+UI_BUDGET = 0.04            # ...and the UI thread's CPU time within 4% of the run's time
+INSPECT_BUDGET = 0.02      # the Inside view's statistics: at most 2% of the training time
+#: events the worker gathers and posts together at most every POST_SECONDS (the others go at once)
+GATHERED = ("batch", "epoch_end", "inspect", "improved", "no_improvement")
+POST_SECONDS = 0.05
+MAP_SECONDS = 0.25          # the decision map at most four times a second, however short the epochs,
+MAP_BUDGET = 0.02           # and its computing (in the training thread) within 2% of the time
 BATCH_EVENT_SECONDS = 0.5   # batch progress twice a second: each costs the training thread UI work
 #: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
 #: its redraws stall the training thread (waiting to return from a BLAS call) for less.
@@ -69,6 +77,12 @@ class TrainScreen(Screen):
         self.current_run = None
         self.result = None
         self.folder = default_folder(self.experiment)   # where this run is recorded (runs/...)
+        self.progress = None         # the latest batch or epoch event, for the status line
+        self.pending_lines: list[str] = []
+        self.pending_status = False
+        self.pending_map = None      # the newest decision map not yet shown
+        self.ui_spent, self.ui_since = 0.0, time.perf_counter()   # the dashboard's own time, and since when
+        self.ui_cpu0 = time.thread_time()
         self.then = None             # set while the app waits for the run to end, to quit
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
         info = engine.data.static_info(experiment.data)
@@ -108,6 +122,7 @@ class TrainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#download-row").display = False
         self.set_interval(REDRAW_SECONDS, self.redraw)
+        self.set_interval(TEXT_SECONDS, self.flush_text)
         runs = self.app.session_runs
         self.query_one(RunsTable).show(runs, earlier_runs(Path("runs"), {r.get("folder") for r in runs}))
         self.start()
@@ -126,6 +141,12 @@ class TrainScreen(Screen):
         self.result = None
         self.current_run = None
         self.running = True
+        self.folder = default_folder(self.experiment)   # each run its own folder, a restart too
+        self.progress, self.pending_lines, self.pending_status = None, [], False
+        self.pending_map = None
+        self.ui_spent, self.ui_since = 0.0, time.perf_counter()
+        self.ui_cpu0 = time.thread_time()         # start() runs on the UI thread
+        self.log_flushed = 0.0
         self.dirty_epochs = self.dirty_batches = True
         log = self.query_one(Log)
         log.clear()
@@ -154,22 +175,30 @@ class TrainScreen(Screen):
                 recorder = RunRecorder(self.folder, exp, data, model)
             except RunFolderError as exc:      # a folder that cannot be written: train all the same
                 unsaved = str(exc)
-            mapped, epoch = [0.0], [0]
+            mapped, epoch, gathered, sent = [0.0], [0], [], [0.0]
 
             def sink(e):
                 if recorder is not None:
                     recorder(e)
-                post(TrainingEvent(e))
+                gathered.append(e)
+                now = time.monotonic()
+                if e.kind not in GATHERED or now - sent[0] >= POST_SECONDS:
+                    sent[0] = now
+                    post(TrainingEvent(events=gathered[:]))
+                    gathered.clear()
                 if e.kind == "epoch_end":
                     epoch[0] = e.epoch
                 if grid is not None and e.kind in ("epoch_end", "finished"):
-                    now = time.monotonic()   # the map a few times a second at most, and after the last epoch
-                    if e.kind == "finished" or now - mapped[0] >= MAP_SECONDS:
-                        mapped[0] = now
-                        post(BoundaryUpdate(grid, grid.probabilities(model), epoch[0]))
+                    now = time.monotonic()   # a few maps a second at most, within MAP_BUDGET; the last one always
+                    if e.kind == "finished" or now >= mapped[0]:
+                        probs = grid.probabilities(model)
+                        cost = time.monotonic() - now
+                        mapped[0] = now + max(MAP_SECONDS, cost / MAP_BUDGET)
+                        post(BoundaryUpdate(grid, probs, epoch[0]))
 
             result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control,
-                                  batch_event_interval=BATCH_EVENT_SECONDS, inspect=True)
+                                  batch_event_interval=BATCH_EVENT_SECONDS, inspect=True,
+                                  inspect_budget=INSPECT_BUDGET)
             if recorder is not None:
                 try:
                     recorder.finish(result.metrics, interrupted=result.reason == "stopped")
@@ -184,7 +213,14 @@ class TrainScreen(Screen):
             sys.setswitchinterval(previous)
 
     def on_training_event(self, message: TrainingEvent) -> None:
-        e, s = message.event, self.state
+        for e in message.events:
+            self._event(e)
+
+    def _event(self, e) -> None:
+        """Fold the event into the run's state and note what to show; the widgets are updated by
+        :meth:`flush_text`, a few times a second at most: hundreds of tiny epochs a second cost
+        the UI (and the training thread, which shares the GIL) no more than a few long ones."""
+        s = self.state
         s.apply(e)
         if e.kind == "download":
             self.query_one("#download-row").display = True
@@ -195,23 +231,12 @@ class TrainScreen(Screen):
             self.query_one("#download-row").display = False
             self.query_one("#epochs", ProgressBar).update(total=e.epochs, progress=0)
             self.query_one("#batches", ProgressBar).update(total=e.steps_per_epoch, progress=0)
-        elif e.kind == "batch":
-            self.query_one("#batches", ProgressBar).update(progress=e.batch)
-            acc = "" if e.accuracy is None else f"  accuracy {e.accuracy:.4f}"
-            elapsed, eta = s.elapsed_and_eta(e.batch, e.batches)
-            self._say(
-                f"epoch {e.epoch}/{s.started.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}{acc}  "
-                f"{e.samples_per_second:,.0f} samples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
-        elif e.kind == "epoch_end":
-            self.query_one("#epochs", ProgressBar).update(progress=e.epoch)
-            self.query_one("#batches", ProgressBar).update(progress=0)
-            elapsed, eta = s.elapsed_and_eta()   # short epochs send no batch progress: say it here too
-            self._say(f"epoch {e.epoch}/{s.started.epochs}  loss {e.loss:.4f}  {e.samples_per_second:,.0f} samples/s  "
-                      f"elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
-        elif e.kind == "inspect":
-            self.query_one(Log).write_line(inside_line(e))
+        if e.kind in ("batch", "epoch_end"):
+            self.progress = e
+        if e.kind == "inspect":
+            self.pending_lines.append(inside_line(e))
             return
-        self._status2()
+        self.pending_status = True
         if e.kind == "batch":
             self.dirty_batches = True
         else:
@@ -220,7 +245,53 @@ class TrainScreen(Screen):
             f"  learning rate x{e.scale:g} from epoch {e.epoch}, batch {e.batch}: {e.lr:.3g}" if e.kind == "lr_changed"
             else event_line(e) if e.kind != "batch" else None)
         if line:
-            self.query_one(Log).write_line(line)
+            self.pending_lines.append(line)
+
+    def affordable(self) -> bool:
+        """Whether the dashboard may draw now: the UI thread's CPU time since the run began (all
+        of it: our drawing, Textual's compositing, the messages) stays within UI_BUDGET of the
+        run's time so far, whatever the shape of the run. Measured, not assumed: on two cores
+        the UI's CPU is taken from the training threads."""
+        if not self.running:
+            return True
+        used = time.thread_time() - self.ui_cpu0
+        return used <= UI_BUDGET * (time.perf_counter() - self.ui_since)
+
+    def flush_text(self, force: bool = False) -> None:
+        """The bars, the two status lines and the log, from what arrived since the last flush."""
+        if not (force or self.affordable()):
+            return
+        t0 = time.perf_counter()
+        try:
+            self._flush_text()
+        finally:
+            self.ui_spent += time.perf_counter() - t0
+
+    def _flush_text(self) -> None:
+        s, e = self.state, self.progress
+        now = time.perf_counter()
+        if self.pending_lines and (not self.running or now - self.log_flushed >= LOG_SECONDS):
+            self.log_flushed = now    # a write to the Log lays out the whole screen (Textual): once a second
+            self.query_one(Log).write_lines(self.pending_lines)
+            self.pending_lines = []
+        if not self.pending_status:
+            return
+        self.pending_status = False
+        if s.started is not None:       # epochs done so far: the epoch's own event may have been folded away
+            self.query_one("#epochs", ProgressBar).update(progress=len(s.history))
+        if e is not None and e.kind == "batch":
+            self.query_one("#batches", ProgressBar).update(progress=e.batch)
+            acc = "" if e.accuracy is None else f"  accuracy {e.accuracy:.4f}"
+            elapsed, eta = s.elapsed_and_eta(e.batch, e.batches)
+            self._say(
+                f"epoch {e.epoch}/{s.started.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}{acc}  "
+                f"{e.samples_per_second:,.0f} samples/s  elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
+        elif e is not None:
+            self.query_one("#batches", ProgressBar).update(progress=0)
+            elapsed, eta = s.elapsed_and_eta()   # short epochs send no batch progress: say it here too
+            self._say(f"epoch {e.epoch}/{s.started.epochs}  loss {e.loss:.4f}  {e.samples_per_second:,.0f} samples/s  "
+                      f"elapsed {_clock(elapsed)}  ETA {_clock(eta)}")
+        self._status2()
 
     def _say(self, text) -> None:
         """The status line: one row, full width, so an update needs no relayout."""
@@ -243,6 +314,7 @@ class TrainScreen(Screen):
 
     def on_training_done(self, message: TrainingDone) -> None:
         self.running = False
+        self.flush_text(force=True)
         self.folder = message.folder        # None: it could not be recorded
         if message.unsaved:
             self.notify(printable(f"The run folder is incomplete: {message.unsaved}"), title="Not saved",
@@ -301,9 +373,23 @@ class TrainScreen(Screen):
 
     # -- drawing ------------------------------------------------------------------------------------------
 
-    def redraw(self) -> None:
+    def redraw(self, force: bool = False) -> None:
         """Redraw what changed since the last tick: the batch plot while an epoch runs, the epoch
-        plots when an epoch ends (plotting holds the GIL the training thread needs)."""
+        plots when an epoch ends (plotting holds the GIL the training thread needs), the newest
+        decision map; within the dashboard's time budget unless ``force``."""
+        self.flush_text(force)
+        if not (force or self.affordable()):
+            return
+        t0 = time.perf_counter()
+        try:
+            if self.pending_map is not None:
+                message, self.pending_map = self.pending_map, None
+                self._show_map(message)
+            self._redraw()
+        finally:
+            self.ui_spent += time.perf_counter() - t0
+
+    def _redraw(self) -> None:
         if not (self.dirty_epochs or self.dirty_batches):
             return
         epochs_too, self.dirty_epochs, self.dirty_batches = self.dirty_epochs, False, False
@@ -323,7 +409,13 @@ class TrainScreen(Screen):
 
     def on_boundary_update(self, message: BoundaryUpdate) -> None:
         """The worker maps the plane whenever the loaded data has two features (a CSV or NPZ
-        too, which the catalog cannot know of): the map takes the batch plot's place then."""
+        too, which the catalog cannot know of): the map takes the batch plot's place then. The
+        newest map is shown at the next redraw (the last one at once)."""
+        self.pending_map = message
+        if not self.running:
+            self.redraw(force=True)
+
+    def _show_map(self, message: BoundaryUpdate) -> None:
         maps = self.query(BoundaryMap)
         if maps:
             boundary = maps.first()
@@ -391,13 +483,13 @@ class TrainScreen(Screen):
         """Overlay (or hide) the curves of this session's earlier runs."""
         self.compare = not self.compare
         self.dirty_epochs = True
-        self.redraw()   # at once, not at the next tick
+        self.redraw(force=True)   # at once, not at the next tick
         self.notify("comparing with earlier runs" if self.compare else "comparison hidden")
 
     def action_log(self) -> None:
         self.log_scale = not self.log_scale
         self.dirty_epochs = True
-        self.redraw()   # at once, not at the next tick
+        self.redraw(force=True)   # at once, not at the next tick
 
     def action_save_run(self) -> None:
         """The run is kept under runs/ already: ctrl+s copies its folder where you say (or, when it

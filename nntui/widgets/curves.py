@@ -4,6 +4,8 @@ rate per epoch. Each draws what it is given; the screen decides when."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from textual_plotext import PlotextPlot
 
@@ -28,9 +30,12 @@ class Plot(PlotextPlot):
     are thinned and its ticks chosen for the width it has."""
 
     drawn: tuple | None = None
+    _version = 0
+    _cache: tuple | None = None      # (size, theme, version) and what they rendered
 
     def remember(self, *args, **kwargs) -> None:
         self.drawn = (args, kwargs)
+        self._version += 1
 
     def on_resize(self) -> None:
         if self.drawn is not None:
@@ -39,6 +44,23 @@ class Plot(PlotextPlot):
     @property
     def columns(self) -> int:
         return self.size.width or 80
+
+    def render(self):
+        """plotext's build costs tens of milliseconds: done again only when the plot was given new
+        data, or its size or theme changed (Textual renders every widget again on each layout,
+        and a line written to the Events log lays the screen out). The time it takes is counted
+        in the dashboard's budget, where the screen keeps one (nntui/screens/train.py)."""
+        key = (self.size, self.app.theme, self._version)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        t0 = time.perf_counter()
+        try:
+            rendered = super().render()
+            self._cache = (key, rendered)
+            return rendered
+        finally:
+            if hasattr(self.screen, "ui_spent"):
+                self.screen.ui_spent += time.perf_counter() - t0
 
 
 class EpochPlot(Plot):
