@@ -2,6 +2,8 @@
 the loaded data (not the catalog) whether a decision map fits, so a 2-feature CSV or NPZ gets one
 too and never ends the app. Labels from a user's file are shown as text, never run as markup."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -145,5 +147,6 @@ async def test_what_cannot_fit_does_not_start_and_short_epochs_still_report(tmp_
         screen = app.screen
         await wait_until(pilot, lambda: not screen.running)
         await pilot.pause(0.2)
-        assert any(s.startswith("epoch 2/3") and "samples/s" in s and "ETA" in s for s in seen), seen
+        # the text is redrawn at most 4 times a second, so which epochs are shown depends on speed
+        assert any(re.match(r"epoch [123]/3  loss [\d.]+  [\d,]+ samples/s  elapsed .* ETA ", s) for s in seen), seen
         assert str(screen.query_one("#epochs").percentage) == "1.0"
