@@ -22,7 +22,7 @@ from engine.spec.layers import parse_layer
 from engine.text import printable
 
 from ..messages import DraftChanged
-from ..widgets.fields import Field
+from ..widgets.fields import Field, FieldSpec
 from ..widgets.footer import KeyFooter
 from ..widgets.titlebar import TitleBar
 from . import build_forms as forms
@@ -55,6 +55,10 @@ JUMPS = (("alt+m", "model", "stack"), ("alt+l", "layer", "editor"), ("alt+d", "d
          ("alt+t", "training", "tab-train"), ("alt+e", "stopping", "tab-stop"))
 
 
+#: the containers of the fields, the layer editor first
+FORMS = ("#editor", "#form-data", "#form-opt", "#form-schedule", "#form-train", "#form-stop")
+
+
 class BuildScreen(Screen):
     CSS_PATH = "build.tcss"
     FOOTER_FIRST = ("save", "train", "add", "delete", "duplicate", "undo")
@@ -68,10 +72,34 @@ class BuildScreen(Screen):
         super().__init__()
         self.selected = 0
         self.note = ""            # what the last change was ("undid: delete layer 2"), on the status line
+        self._shown: dict[str, object] = {}
+        self._found: dict[str, object] = {}
 
     @property
     def draft(self):
         return self.app.draft
+
+    def _show(self, selector: str, text, layout: bool = True) -> None:
+        """Update a Static only when what it says changes: an update lays out the whole screen,
+        which on this screen costs tens of milliseconds (``layout=False``: a one-line widget)."""
+        if self._shown.get(selector) == text:
+            return
+        self._shown[selector] = text
+        self._widget(selector).update(text, layout=layout)
+
+    def _widget(self, selector: str):
+        """A widget of this screen by id, found once: a query walks the whole screen."""
+        widget = self._found.get(selector)
+        if widget is None:
+            widget = self._found[selector] = self.query_one(selector)
+        return widget
+
+    def _fields(self):
+        """Every field of the forms, without a query over the screen."""
+        for form in FORMS:
+            for child in self._widget(form).children:
+                if isinstance(child, Field):
+                    yield child
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -126,23 +154,25 @@ class BuildScreen(Screen):
         for form, fields in (("#form-data", forms.data_fields(d)), ("#form-opt", forms.optimizer_fields(d)),
                              ("#form-schedule", forms.schedule_fields(d)), ("#form-train", forms.train_fields(d)),
                              ("#form-stop", forms.stopping_fields(d))):
-            await self._sync(self.query_one(form), fields)
+            await self._sync(self._widget(form), fields)
         self.refresh_info()
 
-    async def _sync(self, container, fields: list[Field]) -> None:
-        old = list(container.query(Field))
-        if [f.signature for f in old] == [f.signature for f in fields]:
-            for f in old:
-                f.sync()
+    async def _sync(self, container, specs: list[FieldSpec]) -> None:
+        old = [w for w in container.children if isinstance(w, Field)]
+        same = [f.signature for f in old] == [spec.signature for spec in specs]
+        if same or ([f.shape for f in old] == [spec.shape for spec in specs]   # the same setting of another layer
+                    and all(n.kind != "choice" or self.draft.get(n.path) in n.choices for n in specs)):
+            for f, spec in zip(old, specs):
+                f.rebind(spec)
             return
         focused = self.focused
-        path = next((f.path for f in old if focused is not None and focused in f.query("*")), None)
+        path = next((f.path for f in old if focused is not None and focused is f.control), None)
+        fields = [Field(spec) for spec in specs]
         await container.remove_children()
         await container.mount_all(fields)
         for f in fields:
             if f.path == path:
-                for control in f.query("Input, Select, Checkbox"):
-                    control.focus()
+                f.control.focus()
 
     async def build_editor(self) -> None:
         layers = self.draft.layers
@@ -151,28 +181,27 @@ class BuildScreen(Screen):
         layer = layers[i]
         kind = layer.get("type", "dense")
         p = f"model.layers[{i}]"
-        title = self.query_one("#editor-title", Label)
-        title.update(f"Layer {i}  {kind}" + ("  (output)" if i == len(layers) - 1 else ""))
-        fields = [Field(self.draft, f"{p}.type", "type", "choice", ["dense", "dropout", "batchnorm"],
+        self._show("#editor-title", f"Layer {i}  {kind}" + ("  (output)" if i == len(layers) - 1 else ""), layout=False)
+        fields = [FieldSpec(self.draft, f"{p}.type", "type", "choice", ["dense", "dropout", "batchnorm"],
                         apply=lambda v, i=i: self.draft.set_layer_type(i, v))]
         if kind == "dense":
-            fields += [Field(self.draft, f"{p}.units", "units", "int"),
-                       Field(self.draft, f"{p}.activation", "activation", "choice", ACTIVATIONS.names(), structural=True),
-                       Field(self.draft, f"{p}.initializer", "initializer", "choice", INITIALIZERS.names(),
+            fields += [FieldSpec(self.draft, f"{p}.units", "units", "int"),
+                       FieldSpec(self.draft, f"{p}.activation", "activation", "choice", ACTIVATIONS.names(), structural=True),
+                       FieldSpec(self.draft, f"{p}.initializer", "initializer", "choice", INITIALIZERS.names(),
                              structural=True)]
             if layer.get("initializer") in ("random_normal", "random_uniform", "constant") or "init_scale" in layer:
-                fields.append(Field(self.draft, f"{p}.init_scale", "init scale", "optfloat"))
+                fields.append(FieldSpec(self.draft, f"{p}.init_scale", "init scale", "optfloat"))
             if layer.get("activation") == "leaky_relu":
-                fields.append(Field(self.draft, f"{p}.negative_slope", "negative slope", "float"))
-            fields += [Field(self.draft, f"{p}.l1", "L1", "float"), Field(self.draft, f"{p}.l2", "L2", "float"),
-                       Field(self.draft, f"{p}.trainable", "trainable", "bool")]
+                fields.append(FieldSpec(self.draft, f"{p}.negative_slope", "negative slope", "float"))
+            fields += [FieldSpec(self.draft, f"{p}.l1", "L1", "float"), FieldSpec(self.draft, f"{p}.l2", "L2", "float"),
+                       FieldSpec(self.draft, f"{p}.trainable", "trainable", "bool")]
         elif kind == "dropout":
-            fields.append(Field(self.draft, f"{p}.rate", "rate", "float"))
+            fields.append(FieldSpec(self.draft, f"{p}.rate", "rate", "float"))
         else:
-            fields += [Field(self.draft, f"{p}.momentum", "momentum", "float"),
-                       Field(self.draft, f"{p}.epsilon", "epsilon", "float"),
-                       Field(self.draft, f"{p}.trainable", "trainable", "bool")]
-        await self._sync(self.query_one("#editor"), fields)
+            fields += [FieldSpec(self.draft, f"{p}.momentum", "momentum", "float"),
+                       FieldSpec(self.draft, f"{p}.epsilon", "epsilon", "float"),
+                       FieldSpec(self.draft, f"{p}.trainable", "trainable", "bool")]
+        await self._sync(self._widget("#editor"), fields)
 
     def plan_rows(self) -> list[dict]:
         """The summary of the layers as drafted, valid or not: a layer that does not parse has
@@ -187,7 +216,7 @@ class BuildScreen(Screen):
         return layer_rows(specs, info.n_features if info else None)
 
     def refresh_stack(self) -> None:
-        table = self.query_one("#stack", DataTable)
+        table = self._widget("#stack")
         info = self.draft.data_info()
         rows = self.plan_rows()
         params = {r["index"]: r["params"] for r in rows}
@@ -217,63 +246,63 @@ class BuildScreen(Screen):
     def refresh_info(self) -> None:
         d = self.draft
         exp, info = d.experiment, d.data_info()
-        totals = self.query_one("#totals", Static)
         rows = self.plan_rows()
         if all(r["params"] is not None for r in rows):
             total, trainable = sum(r["params"] for r in rows), sum(r["trainable"] for r in rows)
-            totals.update(f"{total:,} params ({trainable:,} trainable, {total - trainable:,} frozen)")
+            self._show("#totals", f"{total:,} params ({trainable:,} trainable, {total - trainable:,} frozen)", False)
         else:
             known = sum(r["params"] or 0 for r in rows)
-            totals.update(f"{known:,} params in the layers that are valid so far")
-        advice = self.query_one("#advice", Static)
+            self._show("#totals", f"{known:,} params in the layers that are valid so far", False)
         if exp is not None:
             items = advise(exp, info.n_classes if info else None, info.task if info else None,
                            info.n_features if info else None)
-            advice.update("\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}{FIX_KEYS.get(a.fix, '')}"
+            self._show("#advice", "\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}{FIX_KEYS.get(a.fix, '')}"
                                     for a in items) or
                           "Nothing to flag.")
         about = (d.get("description") or "").strip()
-        self.query_one("#about", Static).update(about)
-        self.query_one("#about-title").display = self.query_one("#about").display = bool(about)
-        status = self.query_one("#status", Static)
+        self._show("#about", about)
+        self._widget("#about-title").display = self._widget("#about").display = bool(about)
         note = f"{escape(printable(self.note))}  " if self.note else ""
         if d.error is not None:
             fix = FIX_KEYS["match_output"] if d.output_mismatch() else ""
-            status.update(f"{note}[b $error]cannot train[/]: {escape(printable(d.error))}{fix}")
+            self._show("#status", f"{note}[b $error]cannot train[/]: {escape(printable(d.error))}{fix}", False)
         else:
-            status.update(f"{note}[b $success]ready[/]: press t to train" + ("  (unsaved changes)" if d.dirty else ""))
-        for field in self.query(Field):
+            self._show("#status", f"{note}[b $success]ready[/]: press t to train"
+                       + ("  (unsaved changes)" if d.dirty else ""), False)
+        for field in self._fields():
             field.refresh_reason()
         self.refresh_schedule_plot()
         try:
             choice = engine.resolve_backend(d.get("backend"))
-            self.query_one("#backend-line", Static).update(f"backend {d.get('backend')} -> {choice}")
+            self._show("#backend-line", f"backend {d.get('backend')} -> {choice}")
         except engine.BackendUnavailable as exc:
-            self.query_one("#backend-line", Static).update(f"[red]{exc}[/]")
+            self._show("#backend-line", f"[red]{escape(str(exc))}[/]")
         self.app.refresh_title()
 
     def refresh_schedule_plot(self) -> None:
         exp, info = self.draft.experiment, self.draft.data_info()
-        plot, caption = self.query_one("#lr-plot", Sparkline), self.query_one("#lr-caption", Static)
+        plot = self._widget("#lr-plot")
         if exp is None:
             plot.data = []
-            caption.update("")
+            self._show("#lr-caption", "", False)
             return
         n_train = info.training_rows(exp.data) if info is not None else 1000   # csv/npz: unknown until loaded
         steps = max(1, -(-n_train // exp.train.batch_size))
         total = steps * exp.train.epochs
         rate = schedule_function(exp.schedule, exp.optimizer.learning_rate, steps)
         points = [rate(int(k * (total - 1) / 59)) for k in range(60)] if total > 1 else [rate(0)]
-        plot.data = points
-        caption.update(f"lr {points[0]:.3g} -> {points[-1]:.3g} over {exp.train.epochs} epochs "
-                       f"({steps} steps each); min {min(points):.3g}, max {max(points):.3g}")
+        if plot.data != points:
+            plot.data = points
+        self._show("#lr-caption", f"lr {points[0]:.3g} -> {points[-1]:.3g} over {exp.train.epochs} epochs "
+                   f"({steps} steps each); min {min(points):.3g}, max {max(points):.3g}", False)
 
     # -- events ----------------------------------------------------------------------------------
 
     async def on_draft_changed(self, message: DraftChanged) -> None:
         """Every change of the draft, made here or anywhere else (a demonstration, a preset, a
         search trial, undo), the moment it happens."""
-        self.note = message.what if message.what.startswith(("undid", "redid")) else ""
+        # the command's name ("copy layer 2", "undid: delete layer 2"), not a typed value's
+        self.note = "" if message.what.startswith("edit ") else message.what
         if message.structure:
             await self.rebuild()
         else:
@@ -326,8 +355,7 @@ class BuildScreen(Screen):
         self._structural(self.draft.move_layer(self.selected, step))
 
     def action_match_output(self) -> None:
-        if self.draft.match_output():
-            self.notify("Output layer now matches the data")
+        self.draft.match_output()      # named on the status line; a toast would cost a layout
 
     def action_edit(self) -> None:
         """Focus the selected layer's first setting after its type (units, rate or momentum)."""

@@ -4,6 +4,9 @@ red under it when the value is not allowed."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -51,8 +54,40 @@ class Tick(Checkbox):
         return "X" if self.value else " "
 
 
+@dataclass
+class FieldSpec:
+    """What a field is, without its widgets (which are costly to make: a form is described on
+    every edit and only the fields that are new become widgets). ``kind`` is int, float,
+    optfloat, str, target, bool or choice (with ``choices``); ``apply(value)``: a change that
+    reshapes the draft (a new optimizer, layer type, ...), done instead of setting the path; it
+    makes the forms rebuild."""
+
+    draft: Any
+    path: str
+    label: str
+    kind: str
+    choices: list[str] = field(default_factory=list)
+    structural: bool = False
+    apply: Callable[[Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.choices = list(self.choices or [])
+        self.structural = self.structural or self.apply is not None
+
+    @property
+    def signature(self) -> tuple:
+        """What the field is (not its value): a form whose fields keep their signatures is updated
+        in place, not rebuilt, so focus and what is being typed stay where they are."""
+        return (self.path, self.label, self.kind, tuple(self.choices))
+
+    @property
+    def shape(self) -> tuple:
+        """The signature without the path's indices: the same setting of another layer."""
+        return (re.sub(r"\[\d+\]", "[]", self.path), self.label, self.kind, tuple(self.choices))
+
+
 class Field(Vertical):
-    """One setting: ``kind`` is int, float, optfloat, str, target, bool or choice (with ``choices``)."""
+    """One setting of the draft, as described by its :class:`FieldSpec`."""
 
     DEFAULT_CSS = """
     Field { height: auto; margin: 0 0 0 0; }
@@ -69,29 +104,38 @@ class Field(Vertical):
     Field Select:focus > SelectCurrent { background: $accent 25%; }
     """
 
-    def __init__(self, draft, path: str, label: str, kind: str, choices: list[str] | None = None,
-                 structural: bool = False, apply=None) -> None:
-        """``apply(value)``: a change that reshapes the draft (a new optimizer, layer type, ...),
-        done instead of setting the path; it makes the forms rebuild."""
+    def __init__(self, spec: FieldSpec) -> None:
         super().__init__(classes="field")
-        self.draft, self.path, self.label, self.kind = draft, path, label, kind
-        self.choices, self.structural, self.apply = choices or [], structural or apply is not None, apply
+        self.spec = spec
+        self._reason_text = ""
+
+    draft = property(lambda self: self.spec.draft)
+    path = property(lambda self: self.spec.path)
+    label = property(lambda self: self.spec.label)
+    kind = property(lambda self: self.spec.kind)
+    choices = property(lambda self: self.spec.choices)
+    structural = property(lambda self: self.spec.structural)
+    apply = property(lambda self: self.spec.apply)
+    signature = property(lambda self: self.spec.signature)
+    shape = property(lambda self: self.spec.shape)
 
     def compose(self) -> ComposeResult:
         value = self.draft.get(self.path)
+        if self.kind == "bool":
+            self.control = Tick("", value=bool(value), compact=True)
+        elif self.kind == "choice":
+            options = [(c, c) for c in self.choices]
+            known = value in self.choices      # else blank (a draft's wrong value), its reason under it
+            self.control = Select(options, value=value if known else Select.BLANK, allow_blank=not known,
+                                  compact=True)
+        else:
+            self.control = Input(show(value), placeholder="default" if self.kind == "optfloat" else "",
+                                 compact=True)
+        self.reason = Label("", classes="reason")
         with Horizontal():
             yield Label(self.label, classes="name")
-            if self.kind == "bool":
-                yield Tick("", value=bool(value), name=self.path, compact=True)
-            elif self.kind == "choice":
-                options = [(c, c) for c in self.choices]
-                known = value in self.choices      # else blank (a draft's wrong value), its reason under it
-                yield Select(options, value=value if known else Select.BLANK, allow_blank=not known,
-                             name=self.path, compact=True)
-            else:
-                yield Input(show(value), name=self.path, placeholder="default" if self.kind == "optfloat" else "",
-                            compact=True)
-        yield Label("", classes="reason")
+            yield self.control
+        yield self.reason
 
     def on_mount(self) -> None:
         self.refresh_reason()
@@ -99,32 +143,34 @@ class Field(Vertical):
     def refresh_reason(self) -> None:
         reason = self.draft.error_for(self.path)
         self.set_class(reason is not None, "-invalid")
-        for label in self.query(".reason").results(Label):  # none yet while the field is composing
-            label.update(f"^ {reason}" if reason else "")
+        text = f"^ {reason}" if reason else ""
+        label = getattr(self, "reason", None)      # none yet while the field is composing
+        if label is not None and self._reason_text != text:
+            self._reason_text = text
+            label.update(text)
 
-    @property
-    def signature(self) -> tuple:
-        """What the field is (not its value): a form whose fields keep their signatures is updated
-        in place, not rebuilt, so focus and what is being typed stay where they are."""
-        return (self.path, self.label, self.kind, tuple(self.choices))
+    def rebind(self, spec: FieldSpec) -> None:
+        """Become ``spec`` (the same setting of another layer): its path, its apply, its value."""
+        self.spec = spec
+        self.sync()
 
     def sync(self) -> None:
         """Show the draft's value (after an undo, a load, a change elsewhere), leaving alone a
         control whose text already means that value (a half-typed "1e-" stays as typed)."""
         value = self.draft.get(self.path)
-        for control in self.query("Input, Select, Checkbox"):
-            if isinstance(control, Input):
-                if parse(self.kind, control.value) != value:
-                    with control.prevent(Input.Changed):
-                        control.value = show(value)
-            elif isinstance(control, Select):
-                want = value if value in self.choices else Select.BLANK
-                if control.value != want and want is not Select.BLANK:
-                    with control.prevent(Select.Changed):
-                        control.value = want
-            elif isinstance(control, Checkbox) and control.value != bool(value):
-                with control.prevent(Checkbox.Changed):
-                    control.value = bool(value)
+        control = getattr(self, "control", None)
+        if isinstance(control, Input):
+            if parse(self.kind, control.value) != value:
+                with control.prevent(Input.Changed):
+                    control.value = show(value)
+        elif isinstance(control, Select):
+            want = value if value in self.choices else Select.BLANK
+            if control.value != want and want is not Select.BLANK:
+                with control.prevent(Select.Changed):
+                    control.value = want
+        elif isinstance(control, Checkbox) and control.value != bool(value):
+            with control.prevent(Checkbox.Changed):
+                control.value = bool(value)
         self.refresh_reason()
 
     def _changed(self, value) -> None:
