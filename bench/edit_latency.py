@@ -75,6 +75,8 @@ def measure() -> dict[str, list[float]]:
                     await asyncio.sleep(0.0005)
                 shown = time.perf_counter()
                 while not painted or painted[-1] < shown:
+                    if time.perf_counter() - shown > 10:
+                        raise RuntimeError(f"{name}: no frame painted 10 s after it was shown")
                     await asyncio.sleep(0.0005)
                 out[name].append(painted[-1] - t0)
 

@@ -16,7 +16,8 @@ verdict is the median of the pairs' ratios, beside best against best.
 The second shape is the one where per-epoch UI work would dominate (an epoch of moons takes a
 few milliseconds): its figure is the run's whole time as the trainer reports it (its finished
 event), headless against the dashboard (which maps the decision boundary and inspects layers,
-bounded by time: at most 4 maps a second, inspections at most 5% of the training time).
+bounded by time: at most 4 maps a second and within 2% of the time, inspections within 2% but
+at least 50 a run, the UI thread's own work within 4%).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ the layer stack are never commands; jump keys; focus always visible."""
 from __future__ import annotations
 
 import pytest
+from textual import events
 from textual.css.query import NoMatches
 from textual.widgets import Input, Select, Static
 
@@ -103,6 +104,36 @@ async def test_an_edit_shows_its_consequences_at_once():
         build.query_one("#stack").focus()
         await pilot.press("o")                           # the advice's fix
         await pilot.pause()
+        assert "ready" in status(build), status(build)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path, keys, text, value", [
+    ("model.layers[0].units", "128", "128", 128),      # cleared, the model is invalid until the digits come
+    ("optimizer.learning_rate", "0.0025", "0.0025", 0.0025),
+    ("train.epochs", ["1", "2", "backspace", "7"], "17", 17),
+    ("train.batch_size", ["6", "4", "left", "1", "end", "0"], "6140", 6140),
+])
+async def test_keys_typed_in_one_burst_after_clearing_a_field_all_arrive(path, keys, text, value):
+    """A fast typist or a paste: the keys arrive before the app has answered the first one, and
+    the editing keys (ctrl+u, backspace, arrows) act in their place among the characters (Textual
+    ran them after the characters behind them). The clearing makes the draft invalid for a
+    moment; no form is rebuilt under the typing."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        target = path.split(".")[0]
+        if target != "model":
+            await pilot.press({"optimizer": "alt+o", "train": "alt+t"}[target])
+            await pilot.pause()
+        box = field(build, path).query_one(Input)
+        box.focus()
+        await pilot.pause()
+        for key in ["ctrl+u", *keys]:                      # as a terminal sends them: no wait between
+            app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.3)
+        assert box.value == text and app.draft.get(path) == value, (box.value, app.draft.get(path))
+        assert field(build, path).query_one(Input) is box and app.focused is box, "the field was not rebuilt"
         assert "ready" in status(build), status(build)
 
 

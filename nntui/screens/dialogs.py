@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, Static
 
+from ..widgets.fields import InOrderInput
+
 HELP = """\
 [b]Build[/]
   up/down     select a layer           enter   edit the selected layer
@@ -64,7 +66,7 @@ class FilePicker(ModalScreen[Path | None]):
         with Vertical():
             yield Label(f"[b]{self.title_text}[/]")
             yield TomlTree(".")
-            yield Input(self.initial, placeholder="path/to/experiment.toml", id="path")
+            yield InOrderInput(self.initial, placeholder="path/to/experiment.toml", id="path")
             yield Label("", id="error")
             with Horizontal():
                 yield Button("OK", variant="primary", id="ok")
@@ -164,7 +166,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text)
-            yield Input(self.initial, id="answer")
+            yield InOrderInput(self.initial, id="answer")
             yield Label("enter accepts, escape cancels")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select
@@ -43,6 +44,23 @@ def show(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+class InOrderInput(Input):
+    """An Input that runs its own editing keys (backspace, ctrl+u, arrows, ...) when they arrive,
+    in order with the characters. Textual runs a widget's bindings only when the key has bubbled
+    up to the app, after the characters typed behind it have been inserted: ctrl+u then "128"
+    typed fast left the field empty, backspace in a burst removed the wrong character."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        binding = next(iter(self._bindings.key_to_bindings.get(event.key, ())), None)
+        if binding is not None:
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            await self.run_action(binding.action)
+            return
+        await super()._on_key(event)
 
 
 class Tick(Checkbox):
@@ -127,10 +145,10 @@ class Field(Vertical):
             options = [(c, c) for c in self.choices]
             known = value in self.choices      # else blank (a draft's wrong value), its reason under it
             self.control = Select(options, value=value if known else Select.BLANK, allow_blank=not known,
-                                  compact=True)
+                                       compact=True)
         else:
-            self.control = Input(show(value), placeholder="default" if self.kind == "optfloat" else "",
-                                 compact=True)
+            self.control = InOrderInput(show(value), placeholder="default" if self.kind == "optfloat" else "",
+                                      compact=True)
         self.reason = Label("", classes="reason")
         with Horizontal():
             yield Label(self.label, classes="name")
