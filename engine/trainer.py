@@ -58,10 +58,12 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
     """Train ``exp`` and return the result; every event goes to ``on_event`` (batch events at most
     once per ``batch_event_interval`` seconds). ``inspect`` (default: the experiment's
     ``train.inspect``) adds an ``inspect`` event of per-layer statistics at the start and after
-    each epoch (engine.inspection); with ``inspect_budget`` (a fraction, 0.05 say) an epoch is
-    inspected only while the inspections so far cost at most that share of the training time,
-    and at least every ceil(epochs / 50)th epoch (the first and last always): a run of hundreds
-    of tiny epochs is inspected 50 times or so, a 20-epoch lesson every epoch. A loss that turns NaN or infinite ends the run with
+    each epoch (engine.inspection); with ``inspect_budget`` (a fraction, 0.03 say) an epoch is
+    inspected only while the inspections so far cost at most that share of the training time
+    plus INSPECT_ALLOWANCE seconds (the first and last epoch always, and every epoch of a run of
+    at most INSPECT_EVERY_EPOCH): a lesson is inspected every epoch, a run of long epochs too,
+    and a run of hundreds of epochs of milliseconds at epochs spread over it, as many as the
+    budget buys. A loss that turns NaN or infinite ends the run with
     a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
     event, then raised."""
     emit = on_event or (lambda event: None)
@@ -77,8 +79,12 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
         raise
 
 
-#: with an inspection budget, at least this many epochs of a run are inspected, evenly spread
-INSPECT_POINTS = 50
+
+#: with an inspection budget, the seconds of inspection a run gets beyond its share (unnoticed in
+#: any run), and the length of a run inspected every epoch whatever the cost (a lesson: 20 epochs
+#: that train in 0.2 s, where the statistics are the point)
+INSPECT_ALLOWANCE = 0.1
+INSPECT_EVERY_EPOCH = 30
 
 
 class _Run:
@@ -140,10 +146,9 @@ class _Run:
     def _epoch(self, epoch: int) -> str:
         """Train one epoch; returns completed, early_stopping, stopped or diverged."""
         exp, model, control, emit = self.exp, self.model, self.control, self.emit
-        stride = max(1, math.ceil(exp.train.epochs / INSPECT_POINTS))   # a curve of 50 points at least
         self.inspecting = self.inspector is not None and (
-            self.inspect_budget is None or epoch in (1, exp.train.epochs) or epoch % stride == 0
-            or self.inspect_seconds <= self.inspect_budget * self.train_seconds)
+            self.inspect_budget is None or epoch in (1, exp.train.epochs) or exp.train.epochs <= INSPECT_EVERY_EPOCH
+            or self.inspect_seconds <= self.inspect_budget * self.train_seconds + INSPECT_ALLOWANCE)
         snapshot = model.get_weights()   # the last finite weights, should this epoch diverge
         order = self.rng.permutation(self.n) if exp.train.shuffle else None
         base_lr = exp.optimizer.learning_rate

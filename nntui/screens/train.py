@@ -39,7 +39,7 @@ REDRAW_SECONDS = 0.5
 TEXT_SECONDS = 0.25         # the bars and status lines: four times a second at most
 LOG_SECONDS = 1.0           # new lines in the Events log once a second
 UI_BUDGET = 0.04            # ...and the UI thread's CPU time within 4% of the run's time
-INSPECT_BUDGET = 0.02      # the Inside view's statistics: at most 2% of the training time
+INSPECT_BUDGET = 0.02      # the Inside view's statistics: at most 2% of the training time (and 0.1 s)
 #: events the worker gathers and posts together at most every POST_SECONDS (the others go at once)
 GATHERED = ("batch", "epoch_end", "inspect", "improved", "no_improvement")
 POST_SECONDS = 0.05
