@@ -351,6 +351,7 @@ class TrainScreen(Screen):
                                     f"{kept}r restarts, b builds"))
         self._results(message.extra)
         self.dirty_epochs = self.dirty_batches = True
+        self.redraw(force=True)           # the run's last picture (curves, the final map) at once
 
     def _results(self, extra: dict | None) -> None:
         self._record_run()
