@@ -237,7 +237,7 @@ async def test_every_dashboard_run_is_kept_under_runs_and_listed_with_earlier_on
         metrics = json.loads((folders[0] / "metrics.json").read_text())
         assert metrics["epochs_run"] == 2 and metrics["interrupted"] is False
         assert (folders[0] / "report.md").exists() and (folders[0] / "model.npz").exists()
-        assert folders[0].name in str(app.screen.query_one("#status").render())
+        assert f"kept in runs/{folders[0].name}" in str(app.screen.query_one("#status2").render())
     app = make_app(experiment=engine.with_overrides(moons(), epochs=1))     # a later session
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("t")

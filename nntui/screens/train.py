@@ -38,7 +38,8 @@ from ..widgets.titlebar import TitleBar
 REDRAW_SECONDS = 0.5
 TEXT_SECONDS = 0.25         # the bars and status lines: four times a second at most
 LOG_SECONDS = 1.0           # new lines in the Events log once a second
-UI_BUDGET = 0.04            # ...and the UI thread's CPU time within 4% of the run's time
+UI_BUDGET = 0.04            # ...and the UI thread's CPU time within 4% of the run's time,
+UI_ALLOWANCE = 0.05         # beyond a twentieth of a second (the first updates come at once)
 INSPECT_BUDGET = 0.02      # the Inside view's statistics: at most 2% of the training time (and 0.1 s)
 #: events the worker gathers and posts together at most every POST_SECONDS (the others go at once)
 GATHERED = ("batch", "epoch_end", "inspect", "improved", "no_improvement")
@@ -222,6 +223,8 @@ class TrainScreen(Screen):
         the UI (and the training thread, which shares the GIL) no more than a few long ones."""
         s = self.state
         s.apply(e)
+        if e.kind == "run_started":    # the budget counts from here: opening the screen is not the run's cost
+            self.ui_spent, self.ui_since, self.ui_cpu0 = 0.0, time.perf_counter(), time.thread_time()
         if e.kind == "download":
             self.query_one("#download-row").display = True
             self.query_one("#download-label", Label).update(f"downloading {e.file} ")
@@ -255,7 +258,7 @@ class TrainScreen(Screen):
         if not self.running:
             return True
         used = time.thread_time() - self.ui_cpu0
-        return used <= UI_BUDGET * (time.perf_counter() - self.ui_since)
+        return used <= UI_BUDGET * (time.perf_counter() - self.ui_since) + UI_ALLOWANCE
 
     def flush_text(self, force: bool = False) -> None:
         """The bars, the two status lines and the log, from what arrived since the last flush."""
@@ -301,7 +304,8 @@ class TrainScreen(Screen):
         s = self.state
         if s.started is None:
             return
-        parts = [f"backend {s.started.backend} on {s.started.device}"]
+        parts = [f"kept in {self.folder}" if self.folder and not self.running else "",
+                 f"backend {s.started.backend} on {s.started.device}"]
         if s.best_epoch is not None and s.best_value is not None:   # as early stopping itself reported them
             parts.append(f"best {s.monitor} {s.best_value:.4f} @ epoch {s.best_epoch}")
             if s.patience is not None:
@@ -316,6 +320,7 @@ class TrainScreen(Screen):
         self.running = False
         self.flush_text(force=True)
         self.folder = message.folder        # None: it could not be recorded
+        self._status2()
         if message.unsaved:
             self.notify(printable(f"The run folder is incomplete: {message.unsaved}"), title="Not saved",
                         severity="error", timeout=15, markup=False)
@@ -345,10 +350,9 @@ class TrainScreen(Screen):
             acc, loss = m.get("test_accuracy"), m.get("test_loss")
             outcome = ("no test set" if loss is None else f"test loss {loss:.4f}"
                        + (f", test accuracy {acc:.4f}" if acc is not None else ""))
-            kept = f"kept in {message.folder}; " if message.folder else ""
+            # one row of 80 columns: where the run is kept goes on the second line, r and b are in the Footer
             self._say(Text.assemble((message.result.reason.replace("_", " "), "bold"),
-                                    f" after {m['epochs_run']} epochs in {m['seconds']:.1f}s: {outcome}   "
-                                    f"{kept}r restarts, b builds"))
+                                    f" after {m['epochs_run']} epochs in {m['seconds']:.1f}s: {outcome}"))
         self._results(message.extra)
         self.dirty_epochs = self.dirty_batches = True
         self.redraw(force=True)           # the run's last picture (curves, the final map) at once
@@ -434,7 +438,8 @@ class TrainScreen(Screen):
         batches, epoch = self.state.batches, len(h) + 1
         if not self.running and not batches and h:     # ended between epochs: the last epoch's curve
             batches, epoch = self.state.last_batches, len(h)
-        self.query_one("#plot-batch", BatchPlot).draw(batches, epoch, colour)
+        short = bool(h) and not batches and not self.state.last_batches
+        self.query_one("#plot-batch", BatchPlot).draw(batches, epoch, colour, short)
 
     def _draw_epochs(self, widget, title, epochs, train, val, train_c, val_c, markers=False, log=False) -> None:
         earlier = []

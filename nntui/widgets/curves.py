@@ -112,11 +112,13 @@ class EpochPlot(Plot):
 class BatchPlot(Plot):
     """The running mean of the batch loss within one epoch."""
 
-    def draw(self, batches: list[tuple[int, float]], epoch: int, colour) -> None:
-        self.remember(batches, epoch, colour)
+    def draw(self, batches: list[tuple[int, float]], epoch: int, colour, short: bool = False) -> None:
+        """``short``: the epochs end before a batch is reported (every half second)."""
+        self.remember(batches, epoch, colour, short)
         plt = self.plt
         plt.clear_data()
-        plt.title(f"batch loss, epoch {epoch} (running mean)")
+        plt.title("batch loss: epochs too short" if short and not batches
+                  else f"batch loss, epoch {epoch} (running mean)")
         if batches:
             xs = [b for b, _ in batches]
             ys = [loss for _, loss in batches]
