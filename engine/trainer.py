@@ -60,8 +60,7 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
     ``train.inspect``) adds an ``inspect`` event of per-layer statistics at the start and after
     each epoch (engine.inspection); with ``inspect_budget`` (a fraction, 0.03 say) an epoch is
     inspected only while the inspections so far cost at most that share of the training time
-    plus INSPECT_ALLOWANCE seconds (the first and last epoch always, and every epoch of a run of
-    at most INSPECT_EVERY_EPOCH): a lesson is inspected every epoch, a run of long epochs too,
+    (the first and last epoch always, and every epoch of a run of at most INSPECT_EVERY_EPOCH): a lesson is inspected every epoch, a run of long epochs too,
     and a run of hundreds of epochs of milliseconds at epochs spread over it, as many as the
     budget buys. A loss that turns NaN or infinite ends the run with
     a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
@@ -80,10 +79,8 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
 
 
 
-#: with an inspection budget, the seconds of inspection a run gets beyond its share (unnoticed in
-#: any run), and the length of a run inspected every epoch whatever the cost (a lesson: 20 epochs
-#: that train in 0.2 s, where the statistics are the point)
-INSPECT_ALLOWANCE = 0.1
+#: with an inspection budget, the length of a run inspected every epoch whatever the cost (a
+#: lesson: 20 epochs that train in 0.2 s, where the statistics are the point)
 INSPECT_EVERY_EPOCH = 30
 
 
@@ -148,7 +145,7 @@ class _Run:
         exp, model, control, emit = self.exp, self.model, self.control, self.emit
         self.inspecting = self.inspector is not None and (
             self.inspect_budget is None or epoch in (1, exp.train.epochs) or exp.train.epochs <= INSPECT_EVERY_EPOCH
-            or self.inspect_seconds <= self.inspect_budget * self.train_seconds + INSPECT_ALLOWANCE)
+            or self.inspect_seconds <= self.inspect_budget * self.train_seconds)
         snapshot = model.get_weights()   # the last finite weights, should this epoch diverge
         order = self.rng.permutation(self.n) if exp.train.shuffle else None
         base_lr = exp.optimizer.learning_rate
