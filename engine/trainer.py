@@ -58,12 +58,12 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
     """Train ``exp`` and return the result; every event goes to ``on_event`` (batch events at most
     once per ``batch_event_interval`` seconds). ``inspect`` (default: the experiment's
     ``train.inspect``) adds an ``inspect`` event of per-layer statistics at the start and after
-    each epoch (engine.inspection); with ``inspect_budget`` (a fraction, 0.03 say) an epoch is
+    each epoch (engine.inspection); with ``inspect_budget`` (a fraction, 0.02 say) an epoch is
     inspected only while the inspections so far cost at most that share of the training time
-    (the first and last epoch always, and every epoch of a run of at most INSPECT_EVERY_EPOCH): a lesson is inspected every epoch, a run of long epochs too,
-    and a run of hundreds of epochs of milliseconds at epochs spread over it, as many as the
-    budget buys. A loss that turns NaN or infinite ends the run with
-    a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
+    (the first and last epoch always, and every epoch of a run of at most INSPECT_EVERY_EPOCH):
+    a lesson is inspected every epoch, a run of long epochs too, and a run of hundreds of epochs
+    of milliseconds at epochs spread over it, as many as the budget buys. A loss that turns NaN
+    or infinite ends the run with a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
     event, then raised."""
     emit = on_event or (lambda event: None)
     try:
@@ -76,7 +76,6 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
     except Exception as exc:
         emit(Failed(type(exc).__name__, str(exc)))
         raise
-
 
 
 #: with an inspection budget, the length of a run inspected every epoch whatever the cost (a
@@ -144,7 +143,8 @@ class _Run:
         """Train one epoch; returns completed, early_stopping, stopped or diverged."""
         exp, model, control, emit = self.exp, self.model, self.control, self.emit
         self.inspecting = self.inspector is not None and (
-            self.inspect_budget is None or epoch in (1, exp.train.epochs) or exp.train.epochs <= INSPECT_EVERY_EPOCH
+            self.inspect_budget is None or epoch in (1, exp.train.epochs)
+            or exp.train.epochs <= INSPECT_EVERY_EPOCH
             or self.inspect_seconds <= self.inspect_budget * self.train_seconds)
         snapshot = model.get_weights()   # the last finite weights, should this epoch diverge
         order = self.rng.permutation(self.n) if exp.train.shuffle else None

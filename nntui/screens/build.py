@@ -183,17 +183,19 @@ class BuildScreen(Screen):
         p = f"model.layers[{i}]"
         self._show("#editor-title", f"Layer {i}  {kind}" + ("  (output)" if i == len(layers) - 1 else ""), layout=False)
         fields = [FieldSpec(self.draft, f"{p}.type", "type", "choice", ["dense", "dropout", "batchnorm"],
-                        apply=lambda v, i=i: self.draft.set_layer_type(i, v))]
+                            apply=lambda v, i=i: self.draft.set_layer_type(i, v))]
         if kind == "dense":
             fields += [FieldSpec(self.draft, f"{p}.units", "units", "int"),
-                       FieldSpec(self.draft, f"{p}.activation", "activation", "choice", ACTIVATIONS.names(), structural=True),
+                       FieldSpec(self.draft, f"{p}.activation", "activation", "choice", ACTIVATIONS.names(),
+                                 structural=True),
                        FieldSpec(self.draft, f"{p}.initializer", "initializer", "choice", INITIALIZERS.names(),
-                             structural=True)]
+                                 structural=True)]
             if layer.get("initializer") in ("random_normal", "random_uniform", "constant") or "init_scale" in layer:
                 fields.append(FieldSpec(self.draft, f"{p}.init_scale", "init scale", "optfloat"))
             if layer.get("activation") == "leaky_relu":
                 fields.append(FieldSpec(self.draft, f"{p}.negative_slope", "negative slope", "float"))
-            fields += [FieldSpec(self.draft, f"{p}.l1", "L1", "float"), FieldSpec(self.draft, f"{p}.l2", "L2", "float"),
+            fields += [FieldSpec(self.draft, f"{p}.l1", "L1", "float"),
+                       FieldSpec(self.draft, f"{p}.l2", "L2", "float"),
                        FieldSpec(self.draft, f"{p}.trainable", "trainable", "bool")]
         elif kind == "dropout":
             fields.append(FieldSpec(self.draft, f"{p}.rate", "rate", "float"))
@@ -257,8 +259,7 @@ class BuildScreen(Screen):
             items = advise(exp, info.n_classes if info else None, info.task if info else None,
                            info.n_features if info else None)
             self._show("#advice", "\n".join(f"{'!' if a.level == 'warning' else '-'} {a.text}{FIX_KEYS.get(a.fix, '')}"
-                                    for a in items) or
-                          "Nothing to flag.")
+                                             for a in items) or "Nothing to flag.")
         about = (d.get("description") or "").strip()
         self._show("#about", about)
         self._widget("#about-title").display = self._widget("#about").display = bool(about)

@@ -62,9 +62,9 @@ def schedule_fields(d) -> list[FieldSpec]:
     return fields
 
 def train_fields(d) -> list[FieldSpec]:
-    return [FieldSpec(d, "name", "name", "str"), FieldSpec(d, "train.epochs", "epochs", "int"), FieldSpec(d, "train.batch_size", "batch size", "int"),
-            FieldSpec(d, "seed", "seed", "int"), FieldSpec(d, "train.shuffle", "shuffle", "bool"),
-            FieldSpec(d, "backend", "backend", "choice", BACKENDS.names())]
+    return [FieldSpec(d, "name", "name", "str"), FieldSpec(d, "train.epochs", "epochs", "int"),
+            FieldSpec(d, "train.batch_size", "batch size", "int"), FieldSpec(d, "seed", "seed", "int"),
+            FieldSpec(d, "train.shuffle", "shuffle", "bool"), FieldSpec(d, "backend", "backend", "choice", BACKENDS.names())]
 
 def stopping_fields(d) -> list[FieldSpec]:
     on = d.get("early_stopping") is not None

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, Static
 
-from ..widgets.fields import InOrderInput
+from ..widgets.inputs import InOrderInput
 
 HELP = """\
 [b]Build[/]

@@ -82,8 +82,7 @@ class TrainScreen(Screen):
         self.pending_lines: list[str] = []
         self.pending_status = False
         self.pending_map = None      # the newest decision map not yet shown
-        self.ui_spent, self.ui_since = 0.0, time.perf_counter()   # the dashboard's own time, and since when
-        self.ui_cpu0 = time.thread_time()
+        self._start_budget()
         self.then = None             # set while the app waits for the run to end, to quit
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
         info = engine.data.static_info(experiment.data)
@@ -145,8 +144,7 @@ class TrainScreen(Screen):
         self.folder = default_folder(self.experiment)   # each run its own folder, a restart too
         self.progress, self.pending_lines, self.pending_status = None, [], False
         self.pending_map = None
-        self.ui_spent, self.ui_since = 0.0, time.perf_counter()
-        self.ui_cpu0 = time.thread_time()         # start() runs on the UI thread
+        self._start_budget()
         self.log_flushed = 0.0
         self.dirty_epochs = self.dirty_batches = True
         log = self.query_one(Log)
@@ -224,7 +222,7 @@ class TrainScreen(Screen):
         s = self.state
         s.apply(e)
         if e.kind == "run_started":    # the budget counts from here: opening the screen is not the run's cost
-            self.ui_spent, self.ui_since, self.ui_cpu0 = 0.0, time.perf_counter(), time.thread_time()
+            self._start_budget()
         if e.kind == "download":
             self.query_one("#download-row").display = True
             self.query_one("#download-label", Label).update(f"downloading {e.file} ")
@@ -250,6 +248,10 @@ class TrainScreen(Screen):
         if line:
             self.pending_lines.append(line)
 
+    def _start_budget(self) -> None:
+        """Count the UI thread's CPU time from now (called on the UI thread)."""
+        self.ui_since, self.ui_cpu0 = time.perf_counter(), time.thread_time()
+
     def affordable(self) -> bool:
         """Whether the dashboard may draw now: the UI thread's CPU time since the run began (all
         of it: our drawing, Textual's compositing, the messages) stays within UI_BUDGET of the
@@ -262,13 +264,8 @@ class TrainScreen(Screen):
 
     def flush_text(self, force: bool = False) -> None:
         """The bars, the two status lines and the log, from what arrived since the last flush."""
-        if not (force or self.affordable()):
-            return
-        t0 = time.perf_counter()
-        try:
+        if force or self.affordable():
             self._flush_text()
-        finally:
-            self.ui_spent += time.perf_counter() - t0
 
     def _flush_text(self) -> None:
         s, e = self.state, self.progress
@@ -385,14 +382,10 @@ class TrainScreen(Screen):
         self.flush_text(force)
         if not (force or self.affordable()):
             return
-        t0 = time.perf_counter()
-        try:
-            if self.pending_map is not None:
-                message, self.pending_map = self.pending_map, None
-                self._show_map(message)
-            self._redraw()
-        finally:
-            self.ui_spent += time.perf_counter() - t0
+        if self.pending_map is not None:
+            message, self.pending_map = self.pending_map, None
+            self._show_map(message)
+        self._redraw()
 
     def _redraw(self) -> None:
         if not (self.dirty_epochs or self.dirty_batches):

@@ -4,8 +4,6 @@ rate per epoch. Each draws what it is given; the screen decides when."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from textual_plotext import PlotextPlot
 
@@ -48,19 +46,11 @@ class Plot(PlotextPlot):
     def render(self):
         """plotext's build costs tens of milliseconds: done again only when the plot was given new
         data, or its size or theme changed (Textual renders every widget again on each layout,
-        and a line written to the Events log lays the screen out). The time it takes is counted
-        in the dashboard's budget, where the screen keeps one (nntui/screens/train.py)."""
+        and a line written to the Events log lays the screen out)."""
         key = (self.size, self.app.theme, self._version)
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        t0 = time.perf_counter()
-        try:
-            rendered = super().render()
-            self._cache = (key, rendered)
-            return rendered
-        finally:
-            if hasattr(self.screen, "ui_spent"):
-                self.screen.ui_spent += time.perf_counter() - t0
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, super().render())
+        return self._cache[1]
 
 
 class EpochPlot(Plot):
@@ -117,8 +107,7 @@ class BatchPlot(Plot):
         self.remember(batches, epoch, colour, short)
         plt = self.plt
         plt.clear_data()
-        plt.title("batch loss: epochs too short" if short and not batches
-                  else f"batch loss, epoch {epoch} (running mean)")
+        plt.title("batch loss: epochs too short" if short else f"batch loss, epoch {epoch} (running mean)")
         if batches:
             xs = [b for b, _ in batches]
             ys = [loss for _, loss in batches]

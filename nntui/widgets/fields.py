@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select
+
+from .inputs import InOrderInput
 
 _INT = re.compile(r"^-?\d+$")
 
@@ -44,23 +45,6 @@ def show(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-class InOrderInput(Input):
-    """An Input that runs its own editing keys (backspace, ctrl+u, arrows, ...) when they arrive,
-    in order with the characters. Textual runs a widget's bindings only when the key has bubbled
-    up to the app, after the characters typed behind it have been inserted: ctrl+u then "128"
-    typed fast left the field empty, backspace in a burst removed the wrong character."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        binding = next(iter(self._bindings.key_to_bindings.get(event.key, ())), None)
-        if binding is not None:
-            event.stop()
-            event.prevent_default()
-            self._restart_blink()
-            await self.run_action(binding.action)
-            return
-        await super()._on_key(event)
 
 
 class Tick(Checkbox):
@@ -125,6 +109,8 @@ class Field(Vertical):
     def __init__(self, spec: FieldSpec) -> None:
         super().__init__(classes="field")
         self.spec = spec
+        self.control: Input | Select | Checkbox | None = None     # made in compose
+        self.reason: Label | None = None
         self._reason_text = ""
 
     draft = property(lambda self: self.spec.draft)
@@ -145,10 +131,10 @@ class Field(Vertical):
             options = [(c, c) for c in self.choices]
             known = value in self.choices      # else blank (a draft's wrong value), its reason under it
             self.control = Select(options, value=value if known else Select.BLANK, allow_blank=not known,
-                                       compact=True)
+                                  compact=True)
         else:
             self.control = InOrderInput(show(value), placeholder="default" if self.kind == "optfloat" else "",
-                                      compact=True)
+                                        compact=True)
         self.reason = Label("", classes="reason")
         with Horizontal():
             yield Label(self.label, classes="name")
@@ -162,10 +148,9 @@ class Field(Vertical):
         reason = self.draft.error_for(self.path)
         self.set_class(reason is not None, "-invalid")
         text = f"^ {reason}" if reason else ""
-        label = getattr(self, "reason", None)      # none yet while the field is composing
-        if label is not None and self._reason_text != text:
+        if self.reason is not None and self._reason_text != text:   # none before compose
             self._reason_text = text
-            label.update(text)
+            self.reason.update(text)
 
     def rebind(self, spec: FieldSpec) -> None:
         """Become ``spec`` (the same setting of another layer): its path, its apply, its value."""
@@ -176,7 +161,7 @@ class Field(Vertical):
         """Show the draft's value (after an undo, a load, a change elsewhere), leaving alone a
         control whose text already means that value (a half-typed "1e-" stays as typed)."""
         value = self.draft.get(self.path)
-        control = getattr(self, "control", None)
+        control = self.control
         if isinstance(control, Input):
             if parse(self.kind, control.value) != value:
                 with control.prevent(Input.Changed):
