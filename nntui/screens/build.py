@@ -263,13 +263,15 @@ class BuildScreen(Screen):
         about = (d.get("description") or "").strip()
         self._show("#about", about)
         self._widget("#about-title").display = self._widget("#about").display = bool(about)
-        note = f"{escape(printable(self.note))}  " if self.note else ""
+        # one row: what matters first (at 80 columns the end is cut), the last command's name after it
+        note = f"   [$text-muted]{escape(printable(self.note))}[/]" if self.note else ""
         if d.error is not None:
             fix = FIX_KEYS["match_output"] if d.output_mismatch() else ""
-            self._show("#status", f"{note}[b $error]cannot train[/]: {escape(printable(d.error))}{fix}", False)
+            self._show("#status", f"[b $error]cannot train[/]{'.' + fix if fix else ':'} "
+                       f"{escape(printable(d.error))}{note}", False)
         else:
-            self._show("#status", f"{note}[b $success]ready[/]: press t to train"
-                       + ("  (unsaved changes)" if d.dirty else ""), False)
+            self._show("#status", "[b $success]ready[/]: press t to train"
+                       + ("  (unsaved changes)" if d.dirty else "") + note, False)
         for field in self._fields():
             field.refresh_reason()
         self.refresh_schedule_plot()

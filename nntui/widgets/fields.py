@@ -98,7 +98,7 @@ class Field(Vertical):
     Field Input { width: 1fr; }
     Field Select { width: 1fr; }
     Field Checkbox { width: 6; }
-    Field .reason { color: $error; padding: 0 0 0 18; display: none; }
+    Field .reason { color: $error; padding: 0 0 0 18; display: none; width: 100%; }
     Field.-invalid .reason { display: block; }
     Field.-invalid Input { background: $error 30%; }
     Field:focus-within Label.name { color: $accent; text-style: bold; }
