@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .api import build_model
+from .backends.numpy.threads import ThreadTuner
 from .backends.protocol import Model
 from .control import TrainingControl
 from .data import Dataset, load_data
@@ -111,6 +112,7 @@ class _Run:
         self.inspect_budget: float | None = None
         self.inspect_seconds = 0.0         # what the inspections have cost so far
         self.inspecting = False            # this epoch is inspected
+        self.tuner = ThreadTuner.for_run(exp.train.threads) if self.model.backend == "numpy" else None
 
     def run(self) -> TrainResult:
         exp, model, choice = self.exp, self.model, self.model.choice
@@ -120,13 +122,17 @@ class _Run:
         if self.inspector:
             self.emit(self.inspector.measure(model, 0))
         reason, epochs_run = "completed", 0
-        for epoch in range(1, exp.train.epochs + 1):
-            reason = self._epoch(epoch)
-            if reason in ("stopped", "diverged"):
-                break
-            epochs_run = epoch
-            if reason == "early_stopping":
-                break
+        try:
+            for epoch in range(1, exp.train.epochs + 1):
+                reason = self._epoch(epoch)
+                if reason in ("stopped", "diverged"):
+                    break
+                epochs_run = epoch
+                if reason == "early_stopping":
+                    break
+        finally:
+            if self.tuner is not None:
+                self.tuner.close()
         return self._finish(reason, epochs_run)
 
     def _batch(self, order, b):
@@ -169,7 +175,7 @@ class _Run:
                 t_inspect = time.perf_counter()
                 self.inspector.before_step(model)
                 self.inspect_seconds += time.perf_counter() - t_inspect
-            loss, ok = model.train_step(xb, yb, lr)
+            loss, ok = model.train_step(xb, yb, lr) if self.tuner is None else self.tuner.step(model.train_step, xb, yb, lr)
             if last:
                 t_inspect = time.perf_counter()
                 self.inspector.after_step(model)
@@ -233,6 +239,8 @@ class _Run:
             "reason": reason, "backend": choice.name, "device": choice.device, "seconds": total,
             "samples_per_second": sps,
         }
+        if self.tuner is not None:      # steps at each BLAS thread count
+            self.result.metrics["threads"] = self.tuner.record()
         m = self.result.metrics
         self.emit(Finished(reason, epochs_run, best_epoch, reason == "early_stopping", total, sps,
                            m["test_loss"], m["test_accuracy"], m["test_mae"], evaluation.to_dict()))

@@ -12,6 +12,14 @@ from . import __version__
 from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PlainDisplay, RichDisplay, train_command
 
 
+def _threads(value: str) -> int | str:
+    if value == "auto":
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"must be auto or a positive integer, got {value!r}")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nntui", description="Build, train and understand MLPs in the terminal.")
     p.add_argument("--version", action="version", version=f"nntui {__version__}")
@@ -27,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int)
     t.add_argument("--batch-size", type=int)
+    t.add_argument("--threads", type=_threads, metavar="N|auto",
+                   help="the NumPy backend's threads: auto (default) chooses from what the step achieves, "
+                        "a number holds it (runs that repeat bit for bit)")
     t.add_argument("--inspect", action="store_true", default=None,
                    help="per-layer statistics each epoch (gradient norms, dead and saturated units, histograms) "
                         "into the run's events and report")

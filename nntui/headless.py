@@ -130,7 +130,8 @@ def train_command(args) -> int:
             raise engine.SpecError("", "give an experiment file or --preset NAME (one of them)")
         exp = (engine.presets.load_preset(args.preset) if args.preset else engine.Experiment.from_toml(args.experiment))
         exp = engine.with_overrides(exp, epochs=args.epochs, seed=args.seed, backend=args.backend,
-                                    batch_size=args.batch_size, inspect=getattr(args, "inspect", None))
+                                    batch_size=args.batch_size, inspect=getattr(args, "inspect", None),
+                                    threads=getattr(args, "threads", None))
         engine.resolve_backend(exp.backend)
     except (engine.SpecError, engine.BackendUnavailable) as exc:
         err(exc)

@@ -25,7 +25,8 @@ def test_inspecting_changes_nothing_in_training():
     probe is a separate model, so a run with inspection has the same history and weights."""
     exp = make_exp([{"units": 32, "activation": "relu", "initializer": "he_normal"}, {"type": "batch_norm"},
                     {"type": "dropout", "rate": 0.3}, {"units": 10, "activation": "softmax"}],
-                   optimizer={"name": "adam", "learning_rate": 0.01}, train={"epochs": 3, "batch_size": 64})
+                   optimizer={"name": "adam", "learning_rate": 0.01},
+                   train={"epochs": 3, "batch_size": 64, "threads": 1})     # bit for bit: the thread count held
     plain = engine.train(exp, backend="numpy")
     inspected, events = _inspects(exp, inspect=True)
     assert [e.epoch for e in events] == [0, 1, 2, 3]

@@ -8,6 +8,7 @@ thread), the caller simply does all the work itself."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from typing import Callable
@@ -15,11 +16,42 @@ from typing import Callable
 MIN_SPLIT = 1 << 17
 
 
-def _cores() -> int:
+def available_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (a
+    container given 1.5 CPUs of a 64-core host gets 2), and by $NNTUI_CPUS (the search gives
+    each worker process its share this way)."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    if quota is not None:
+        n = min(n, max(1, math.ceil(quota)))
+    share = os.environ.get("NNTUI_CPUS", "")
+    if share.isdigit() and int(share) >= 1:
+        n = min(n, int(share))
+    return max(1, n)
+
+
+def _cgroup_quota() -> float | None:
+    """CPUs' worth of time per period the cgroup allows (v2 cpu.max, v1 cfs quota), None if unlimited."""
+    for path, period_path in (("/sys/fs/cgroup/cpu.max", None),
+                              ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")):
+        try:
+            with open(path) as f:
+                fields = f.read().split()
+            if period_path is not None:
+                with open(period_path) as f:
+                    fields.append(f.read().strip())
+        except OSError:
+            continue
+        try:
+            if fields[0] in ("max", "-1"):
+                return None
+            return int(fields[0]) / int(fields[1])
+        except (ValueError, IndexError, ZeroDivisionError):
+            return None
+    return None
 
 
 class _Helper:
@@ -58,7 +90,14 @@ class _Helper:
 
 _helper: _Helper | None = None
 _helper_lock = threading.Lock()
-ENABLED = _cores() >= 2 and os.environ.get("NNTUI_THREADS", "") != "1"
+ENABLED = available_cpus() >= 2 and os.environ.get("NNTUI_THREADS", "") != "1"
+
+
+def set_enabled(on: bool) -> None:
+    """Split or not from now on (the thread tuner turns it off with one BLAS thread: on a loaded
+    machine the helper waits for a core as OpenBLAS's threads do)."""
+    global ENABLED
+    ENABLED = bool(on)
 
 
 def split_run(fn: Callable[[int, int], None], n: int) -> None:

@@ -13,6 +13,7 @@ from typing import Callable
 from ..api import build_model
 from ..control import TrainingControl
 from ..data import load_data
+from ..nn import parallel
 from ..reports.recorder import RunRecorder
 from ..spec.experiment import Experiment
 from ..spec.fieldpath import set_path
@@ -183,9 +184,10 @@ class Worker:
 
 
 def worker_environment(workers: int) -> dict:
-    """Several worker processes on one machine: one BLAS and update thread each."""
+    """Several worker processes on one machine: each tunes its threads (as any run does) within
+    its share of the CPUs the search may use (one each when there are as many workers as CPUs)."""
     env = dict(os.environ)
     if workers > 1:
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NNTUI_THREADS="1")
+        env["NNTUI_CPUS"] = str(max(1, parallel.available_cpus() // workers))
     return env
 

@@ -176,7 +176,7 @@ class Experiment:
 
 def with_overrides(exp: Experiment, *, epochs: int | None = None, seed: int | None = None,
                    backend: str | None = None, batch_size: int | None = None,
-                   inspect: bool | None = None) -> Experiment:
+                   inspect: bool | None = None, threads: int | str | None = None) -> Experiment:
     """The command line's overrides applied to an experiment (checked like the file)."""
     d = exp.to_dict()
     if epochs is not None:
@@ -187,6 +187,8 @@ def with_overrides(exp: Experiment, *, epochs: int | None = None, seed: int | No
         d["seed"] = seed
     if inspect is not None:
         d["train"]["inspect"] = inspect
+    if threads is not None:
+        d["train"]["threads"] = threads
     if backend is not None:
         d["backend"] = backend
     return Experiment.from_dict(d)

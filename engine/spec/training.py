@@ -99,6 +99,9 @@ class TrainSpec:
     batch_size: int = 32
     shuffle: bool = True
     inspect: bool = False      # per-layer statistics each epoch (engine.inspection)
+    #: the NumPy backend's thread count: None ("auto") chooses from what the step achieves
+    #: (engine/backends/numpy/threads.py); a number holds it, for runs that repeat bit for bit
+    threads: int | None = None
 
     @classmethod
     def parse(cls, raw: Any, path: str = "train") -> "TrainSpec":
@@ -109,13 +112,24 @@ class TrainSpec:
             batch_size=_int(raw.get("batch_size", cls.batch_size), f"{path}.batch_size"),
             shuffle=_bool(raw.get("shuffle", True), f"{path}.shuffle"),
             inspect=_bool(raw.get("inspect", False), f"{path}.inspect"),
+            threads=_threads(raw.get("threads", "auto"), f"{path}.threads"),
         )
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
-        if not self.inspect:          # files written before the field existed stay as they were
+        if not self.inspect:          # files written before the fields existed stay as they were
             del out["inspect"]
+        if self.threads is None:
+            del out["threads"]
         return out
+
+
+def _threads(value: Any, path: str) -> int | None:
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(path, f'must be "auto" or a positive integer (the thread count to hold), got {value!r}')
+    return value
 
 
 @dataclass(frozen=True)

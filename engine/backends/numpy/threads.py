@@ -1,0 +1,186 @@
+"""How many threads the NumPy backend's step uses, chosen from what the step achieves.
+
+On a quiet machine OpenBLAS's threads (and the optimizer's split over two cores) make the big
+products faster; on a loaded one they wait on cores another process holds, and one thread is
+several times faster (a 2-core machine with both cores busy: 350 to 850 samples/s with two
+threads against 5,400 to 6,300 with one). No rule decided in advance is right on both, so the
+tuner times real training steps (no extra work) at each candidate count, keeps the fastest,
+and looks again: soon after the start, then at doubling intervals while the choice holds, and
+at once when the step's time drifts away from what was measured (the load changed).
+
+The BLAS's thread count is process-wide (threadpoolctl sets it); the run restores it at the
+end. Results at different thread counts differ in float32 rounding (OpenBLAS splits its
+products differently), so a run that must repeat bit for bit fixes the count: ``[train]
+threads = N``, ``nntui train --threads N`` or $NNTUI_THREADS; an exported OPENBLAS_NUM_THREADS
+(or OMP_/MKL_NUM_THREADS) is left as it is too."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter, deque
+from typing import Callable
+
+from ...nn import parallel
+
+#: a probe times each candidate for at least PROBE_STEPS steps and PROBE_SECONDS of steps (a
+#: loaded machine's steps scatter two to five times from one to the next as the scheduler hands
+#: the cores around: a rate over tens of milliseconds is steady where one step is not); a
+#: candidate slower than ABANDON times the best one so far, for the samples it has done, is
+#: dropped at once (on a loaded machine: one slow step, not a whole probe of them)
+PROBE_STEPS = 3
+PROBE_SECONDS = 0.05
+ABANDON = 1.5
+#: seconds of training before the first probe, between probes (doubling while the choice holds)
+FIRST_PROBE = 0.0
+FIRST_INTERVAL = 1.0
+MAX_INTERVAL = 30.0
+#: the rate of the last WINDOW_SECONDS of steps against the probe's figure: DRIFT_UP times
+#: slower starts a new probe at once (load arrived: many threads wait on held cores, 5 to 15
+#: times slower); DRIFT_DOWN times faster (it left: more threads may pay again) starts one once
+#: a quarter of the interval has passed (a loaded machine's rate itself swings by 2x as the
+#: scheduler hands the cores around, and every probe costs a slow step there)
+WINDOW_SECONDS = 0.5
+DRIFT_UP = 2.5
+DRIFT_DOWN = 1.5
+ENV_FIXED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def candidates(cpus: int) -> list[int]:
+    """1, the CPUs the process may use, and a quarter and a half of them on bigger machines."""
+    return sorted({1, max(1, cpus // 4), max(1, cpus // 2), cpus})
+
+
+def _blas():
+    """threadpoolctl's controllers of the BLAS libraries loaded (NumPy's OpenBLAS; MKL beside it)."""
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController().select(user_api="blas").lib_controllers
+
+
+class ThreadTuner:
+    """Wraps each training step: ``tuner.step(model.train_step, x, y, lr)``. ``fixed`` is a
+    thread count to hold for the run; ``None`` tunes among ``candidates(cpus)``."""
+
+    def __init__(self, cpus: int | None = None, fixed: int | None = None, clock: Callable[[], float] = time.perf_counter,
+                 libraries=None):
+        self.clock = clock
+        self.libraries = _blas() if libraries is None else libraries
+        self.original = [lib.get_num_threads() for lib in self.libraries]
+        self.original_split = parallel.ENABLED
+        cpus = parallel.available_cpus() if cpus is None else cpus
+        self.options = [fixed] if fixed is not None else candidates(cpus)
+        self.threads = 0
+        self.batch = 0                           # the largest batch seen (the one timed)
+        self.steps: Counter[int] = Counter()     # steps run at each count, for the run's record
+        self.probes = 0
+        self.trained = 0.0                       # seconds of timed steps so far
+        self.next_probe = FIRST_PROBE
+        self.interval = FIRST_INTERVAL
+        self.reference = None                    # seconds per sample at the choice, when it was made
+        self.recent: deque[tuple[float, int]] = deque()  # the last steps since the probe: (seconds, samples)
+        self.recent_sums = [0.0, 0]
+        self.queue: list[int] = []               # the probe's candidates still to time
+        self.chosen: int | None = None           # the last probe's choice
+        self.probed_at = 0.0
+        self.timings: dict[int, list] = {}      # the probe's [seconds, samples, steps] by count
+        self._set(self.options[0])      # one thread until the first probe: cheap whatever the load
+
+    @classmethod
+    def for_run(cls, threads: int | None) -> "ThreadTuner | None":
+        """The tuner a NumPy run uses: ``threads`` from the experiment; else $NNTUI_THREADS;
+        else none at all where the environment fixes the BLAS's threads; else tuning."""
+        if threads is None:
+            env = os.environ.get("NNTUI_THREADS", "")
+            if env.isdigit() and int(env) >= 1:
+                threads = int(env)
+            elif any(os.environ.get(name) for name in ENV_FIXED):
+                return None
+        try:
+            return cls(fixed=threads)
+        except Exception:        # threadpoolctl cannot see a BLAS here: train as NumPy is set up
+            return None
+
+    def _set(self, n: int) -> None:
+        if n != self.threads:
+            for lib in self.libraries:
+                lib.set_num_threads(n)
+            parallel.set_enabled(n >= 2 and self.original_split)
+            self.threads = n
+
+    def step(self, fn: Callable, x, *args):
+        """Run one training step on the batch ``x`` at the thread count the tuner chooses."""
+        n = len(x)
+        if len(self.options) == 1 or n < self.batch:     # an epoch's short last batch is not timed
+            self.steps[self.threads] += 1
+            return fn(x, *args)
+        self.batch = n
+        if not self.queue and self.trained >= self.next_probe and self.steps:   # the very first step warms up
+            self._start_probe()
+        if self.queue:
+            self._set(self.queue[0])
+        t0 = self.clock()
+        out = fn(x, *args)
+        dt = self.clock() - t0
+        self.trained += dt
+        self.steps[self.threads] += 1
+        if self.queue:
+            self._probed(dt, n)
+        else:
+            self._watch(dt, n)
+        return out
+
+    def _start_probe(self) -> None:
+        """Time the current count first (no switch), then the others."""
+        self.probes += 1
+        self.queue = [self.threads] + [n for n in self.options if n != self.threads]
+        self.timings = {}
+
+    def _probed(self, dt: float, n: int) -> None:
+        threads = self.queue[0]
+        t = self.timings.setdefault(threads, [0.0, 0, 0])
+        t[0] += dt
+        t[1] += n
+        t[2] += 1
+        best = min((s / k for m, (s, k, _) in self.timings.items() if m != threads), default=None)
+        if (t[2] >= PROBE_STEPS and t[0] >= PROBE_SECONDS) or (best is not None and t[0] > ABANDON * best * t[1]):
+            self.queue.pop(0)
+        if self.queue:
+            return
+        rate = {m: s / k for m, (s, k, _) in self.timings.items()}    # seconds per sample
+        choice = min(rate, key=rate.get)
+        self.interval = FIRST_INTERVAL if choice != self.chosen else min(MAX_INTERVAL, 2 * self.interval)
+        self.chosen = choice
+        self.reference = rate[choice]
+        self.recent.clear()
+        self.recent_sums = [0.0, 0]
+        self.probed_at = self.trained
+        self.next_probe = self.trained + self.interval
+        self._set(choice)
+
+    def _watch(self, dt: float, n: int) -> None:
+        """A new probe at once when the step's rate drifts from the probe's figure."""
+        if self.reference is None:
+            return
+        self.recent.append((dt, n))
+        sums = self.recent_sums
+        sums[0] += dt
+        sums[1] += n
+        if sums[0] < WINDOW_SECONDS:
+            return
+        now = sums[0] / sums[1]
+        old_dt, old_n = self.recent.popleft()
+        sums[0] -= old_dt
+        sums[1] -= old_n
+        if now > self.reference * DRIFT_UP or (
+                now < self.reference / DRIFT_DOWN and self.trained - self.probed_at >= self.interval / 4):
+            self.next_probe = self.trained
+
+    def record(self) -> dict[str, int]:
+        """Steps run at each thread count, e.g. {"1": 1180, "2": 20}."""
+        return {str(n): c for n, c in sorted(self.steps.items())}
+
+    def close(self) -> None:
+        """Give the BLAS and the optimizer's split back as they were before the run."""
+        for lib, n in zip(self.libraries, self.original):
+            lib.set_num_threads(n)
+        parallel.set_enabled(self.original_split)

@@ -1,0 +1,201 @@
+"""The NumPy backend's thread tuner: against a simulated machine whose step time at each thread
+count is known (so the right choice is known), then on the real BLAS through threadpoolctl."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine.backends.numpy import threads as T
+from engine.nn import parallel
+
+
+class FakeBLAS:
+    def __init__(self, n=2):
+        self.n, self.sets = n, []
+
+    def get_num_threads(self):
+        return self.n
+
+    def set_num_threads(self, n):
+        self.n = n
+        self.sets.append(n)
+
+
+class Machine:
+    """A step's seconds per sample at each thread count, changeable mid-run (the load)."""
+
+    def __init__(self, blas, cost):
+        self.blas, self.cost, self.now = blas, dict(cost), 0.0
+        self.at = []             # the thread count of every step
+
+    def clock(self):
+        return self.now
+
+    def step(self, x):
+        self.at.append(self.blas.n)
+        self.now += self.cost[self.blas.n] * len(x)
+        return 0.0, 0
+
+
+def run(tuner, machine, seconds, batch=32):
+    x = np.zeros((batch, 1))
+    start = machine.now
+    while machine.now - start < seconds:
+        tuner.step(machine.step, x)
+
+
+def make(cost, cpus=2):
+    blas = FakeBLAS(cpus)
+    machine = Machine(blas, cost)
+    return T.ThreadTuner(cpus=cpus, clock=machine.clock, libraries=[blas]), machine, blas
+
+
+def test_a_loaded_machine_settles_on_one_thread_and_wastes_little():
+    # both cores held by another process: two threads 15 times slower (as measured on such a machine)
+    tuner, machine, _ = make({1: 1 / 6000, 2: 15 / 6000})
+    run(tuner, machine, 60)
+    assert tuner.threads == 1
+    slow = machine.at.count(2)
+    assert slow / len(machine.at) < 0.005, tuner.record()
+    # the time lost to the probes' slow steps, against one thread throughout
+    assert slow * 14 * 32 / 6000 < 0.03 * 60
+
+
+def test_a_quiet_machine_keeps_the_faster_many_threads():
+    tuner, machine, _ = make({1: 1 / 30000, 2: 1 / 50000})
+    run(tuner, machine, 30)
+    assert tuner.threads == 2
+    assert machine.at.count(1) / len(machine.at) < 0.01
+
+
+def test_the_choice_follows_the_load_when_it_changes():
+    tuner, machine, _ = make({1: 1 / 30000, 2: 1 / 50000})
+    run(tuner, machine, 60)                 # long quiet: probes far apart by now
+    assert tuner.threads == 2
+    machine.cost[2] = 12 / 6000             # another process takes the cores
+    machine.cost[1] = 1 / 6000
+    run(tuner, machine, 2)
+    assert tuner.threads == 1, "the step's drift should start a probe at once"
+    machine.cost = {1: 1 / 30000, 2: 1 / 50000}   # and leaves
+    run(tuner, machine, 5)
+    assert tuner.threads == 2
+
+
+def test_many_cores_are_tried_in_steps_and_the_best_kept():
+    assert T.candidates(16) == [1, 4, 8, 16]
+    assert T.candidates(2) == [1, 2] and T.candidates(1) == [1]
+    tuner, machine, _ = make({1: 8e-5, 4: 3e-5, 8: 2e-5, 16: 6e-5}, cpus=16)
+    run(tuner, machine, 20)
+    assert tuner.threads == 8
+
+
+def test_a_fixed_count_is_held_and_everything_restored_after():
+    blas = FakeBLAS(2)
+    was = parallel.ENABLED
+    tuner = T.ThreadTuner(cpus=2, fixed=1, libraries=[blas])
+    assert blas.n == 1 and parallel.ENABLED is False
+    machine = Machine(blas, {1: 1e-4, 2: 1e-6})
+    tuner.clock = machine.clock
+    run(tuner, machine, 5)
+    assert set(machine.at) == {1}
+    tuner.close()
+    assert blas.n == 2 and parallel.ENABLED is was
+
+
+def test_the_short_last_batch_is_not_timed():
+    # per sample, a short batch looks slow; it must not decide anything
+    tuner, machine, _ = make({1: 1 / 30000, 2: 1 / 50000})
+    full, short = np.zeros((64, 1)), np.zeros((3, 1))
+    for _ in range(2000):
+        tuner.step(machine.step, full)
+        tuner.step(lambda x: (machine.__setattr__("now", machine.now + 1.0), (0.0, 0))[1], short)
+    assert tuner.threads == 2
+
+
+def test_the_environment_and_the_experiment_decide_who_chooses(monkeypatch):
+    for name in ("NNTUI_THREADS", *T.ENV_FIXED):
+        monkeypatch.delenv(name, raising=False)
+    auto = T.ThreadTuner.for_run(None)
+    assert auto is not None and auto.options == T.candidates(parallel.available_cpus())
+    auto.close()
+    held = T.ThreadTuner.for_run(1)
+    assert held.options == [1]
+    held.close()
+    monkeypatch.setenv("NNTUI_THREADS", "1")
+    assert T.ThreadTuner.for_run(None).options == [1]
+    monkeypatch.delenv("NNTUI_THREADS")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")      # the user's own choice: left alone
+    assert T.ThreadTuner.for_run(None) is None
+
+
+def test_available_cpus_follows_the_cgroup_quota_and_the_share(monkeypatch):
+    monkeypatch.delenv("NNTUI_CPUS", raising=False)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(parallel, "_cgroup_quota", lambda: None)
+    assert parallel.available_cpus() == 8
+    monkeypatch.setattr(parallel, "_cgroup_quota", lambda: 1.5)
+    assert parallel.available_cpus() == 2
+    monkeypatch.setenv("NNTUI_CPUS", "1")
+    assert parallel.available_cpus() == 1
+
+
+def test_cgroup_files_are_read_as_the_kernel_writes_them(tmp_path, monkeypatch):
+    real_open = open
+    files = {"/sys/fs/cgroup/cpu.max": "150000 100000\n"}
+
+    def fake_open(path, *a, **k):
+        if path in files:
+            p = tmp_path / "f"
+            p.write_text(files[path])
+            return real_open(p, *a, **k)
+        if str(path).startswith("/sys/fs/cgroup"):
+            raise FileNotFoundError(path)
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    assert parallel._cgroup_quota() == 1.5
+    files["/sys/fs/cgroup/cpu.max"] = "max 100000\n"
+    assert parallel._cgroup_quota() is None
+    files.clear()
+    files.update({"/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "300000\n", "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"})
+    assert parallel._cgroup_quota() == 3.0
+
+
+def test_a_real_run_records_its_threads_and_gives_the_blas_back(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    for name in ("NNTUI_THREADS", *T.ENV_FIXED):
+        monkeypatch.delenv(name, raising=False)
+    controller = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    if not controller.lib_controllers:
+        pytest.skip("threadpoolctl sees no BLAS in this NumPy")
+    before = [lib.get_num_threads() for lib in controller.lib_controllers]
+    exp = engine.Experiment.from_dict({
+        "data": {"name": "digits"}, "model": {"layers": [{"units": 256}, {"units": 10, "activation": "softmax"}]},
+        "train": {"epochs": 2, "batch_size": 32}})
+    result = engine.train(exp, backend="numpy")
+    steps = sum(result.metrics["threads"].values())
+    assert steps == 2 * int(np.ceil(len(result.data.x_train) / 32))
+    assert set(map(int, result.metrics["threads"])) <= set(T.candidates(parallel.available_cpus()))
+    assert [lib.get_num_threads() for lib in controller.lib_controllers] == before
+    held = engine.train(exp.replace(train=engine.TrainSpec(epochs=1, batch_size=32, threads=1)), backend="numpy")
+    assert list(held.metrics["threads"]) == ["1"]
+    assert [lib.get_num_threads() for lib in controller.lib_controllers] == before
+
+
+def test_search_workers_share_the_cpus_and_each_follows_the_rule(monkeypatch):
+    from engine.search import worker_environment
+    for name in ("NNTUI_THREADS", "NNTUI_CPUS", *T.ENV_FIXED):
+        monkeypatch.delenv(name, raising=False)
+    real = parallel.available_cpus
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 8)
+    assert "NNTUI_CPUS" not in worker_environment(1)
+    env = worker_environment(3)
+    assert env["NNTUI_CPUS"] == "2" and not any(name in env for name in T.ENV_FIXED)
+    assert worker_environment(8)["NNTUI_CPUS"] == worker_environment(20)["NNTUI_CPUS"] == "1"
+    monkeypatch.setattr(parallel, "available_cpus", real)
+    monkeypatch.setenv("NNTUI_CPUS", "1")       # in a worker of as many as there are CPUs: one thread, no probes
+    tuner = T.ThreadTuner.for_run(None)
+    assert tuner.options == [1]
+    tuner.close()
