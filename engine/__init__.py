@@ -10,33 +10,47 @@ if "numpy" not in _sys.modules:
     # loads OpenBLAS, so scripts that import numpy first can export it themselves.
     _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
-from . import events, presets
-from .api import build_model, load_model
-from .backends import BackendChoice, resolve_backend
-from .backends.plan import summary_rows, summary_text
-from .control import TrainingControl
-from .data import Dataset, load_data
-from .errors import BackendUnavailable, DataError, SpecError
-from .nn.activations import ACTIVATIONS
-from .nn.initializers import INITIALIZERS
-from .nn.losses import LOSSES
-from .nn.optimizers import OPTIMIZERS
-from .nn.schedules import SCHEDULES, learning_rate_at
-from .saving import save_model, transfer_weights
-from .spec import (
-    BatchNormSpec,
-    DataSpec,
-    DenseSpec,
-    DropoutSpec,
-    EarlyStoppingSpec,
-    Experiment,
-    ModelSpec,
-    OptimizerSpec,
-    ScheduleSpec,
-    TrainSpec,
-    with_overrides,
-)
-from .trainer import TrainResult, train
+# The public names load on first use (PEP 562): `import engine.events` or `engine.spec` alone
+# does not bring in the trainer, the backends and the reports, and a command that lists presets
+# pays for what it reads.
+_WHERE = {
+    "build_model": "api", "load_model": "api",
+    "BackendChoice": "backends", "resolve_backend": "backends",
+    "summary_rows": "backends.plan", "summary_text": "backends.plan",
+    "TrainingControl": "control",
+    "Dataset": "data", "load_data": "data",
+    "BackendUnavailable": "errors", "DataError": "errors", "SpecError": "errors",
+    "ACTIVATIONS": "nn.activations", "INITIALIZERS": "nn.initializers", "LOSSES": "nn.losses",
+    "OPTIMIZERS": "nn.optimizers", "SCHEDULES": "nn.schedules", "learning_rate_at": "nn.schedules",
+    "save_model": "saving", "transfer_weights": "saving",
+    "TrainResult": "trainer", "train": "trainer",
+    **{name: "spec" for name in ("BatchNormSpec", "DataSpec", "DenseSpec", "DropoutSpec", "EarlyStoppingSpec",
+                                 "Experiment", "ModelSpec", "OptimizerSpec", "ScheduleSpec", "TrainSpec",
+                                 "with_overrides")},
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    elif name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        try:                              # a subpackage: engine.presets, engine.data, engine.events, ...
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __version__ = "0.1.0"
 

@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.events import DownloadProgress
-
 from . import __version__
-from .headless import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PlainDisplay, RichDisplay, train_command
+from .exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+# Nothing heavy at the top: `--help`, `--version` and the listings answer at once, and each
+# command imports what it uses (the engine and NumPy, the app and Textual) when it runs.
 
 
 def _threads(value: str) -> int | str:
@@ -83,6 +84,10 @@ def _datasets(args) -> int:
         return EXIT_BAD_INPUT
     if args.mirror:
         os.environ["NNTUI_MIRROR"] = args.mirror
+    from engine.events import DownloadProgress
+
+    from .headless import PlainDisplay, RichDisplay
+
     display = RichDisplay() if sys.stdout.isatty() else PlainDisplay()
     try:
         folder = engine.data.fetch(args.name, progress=lambda f, done, total: display(DownloadProgress(f, done, total)))
@@ -161,6 +166,8 @@ def _dispatch(argv: list[str]) -> int:
         return _unknown(first)
     args = _parser().parse_args(argv)
     if args.command == "train":
+        from .headless import train_command
+
         return train_command(args)
     if args.command == "datasets":
         return _datasets(args)

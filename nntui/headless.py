@@ -15,10 +15,9 @@ from engine.atomic import folder_name
 from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
+from .exits import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK  # noqa: F401
 from .interrupts import StopSignals
 from .lines import event_line, fitted_epoch_line
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class PlainDisplay:
