@@ -27,10 +27,13 @@ from ...nn import parallel
 #: loaded machine's steps scatter two to five times from one to the next as the scheduler hands
 #: the cores around: a rate over tens of milliseconds is steady where one step is not); a
 #: candidate slower than ABANDON times the best one so far, for the samples it has done, is
-#: dropped at once (on a loaded machine: one slow step, not a whole probe of them)
+#: dropped after two steps, and one more than ABANDON_AT_ONCE times slower after its first (on
+#: a loaded machine: one slow step, not a whole probe of them; the first step after a switch
+#: wakes the threads up, and alone it would make a quiet machine keep a single thread)
 PROBE_STEPS = 3
 PROBE_SECONDS = 0.05
 ABANDON = 1.5
+ABANDON_AT_ONCE = 3.0
 #: seconds of training before the first probe, between probes (doubling while the choice holds)
 FIRST_PROBE = 0.0
 FIRST_INTERVAL = 1.0
@@ -142,7 +145,8 @@ class ThreadTuner:
         t[1] += n
         t[2] += 1
         best = min((s / k for m, (s, k, _) in self.timings.items() if m != threads), default=None)
-        if (t[2] >= PROBE_STEPS and t[0] >= PROBE_SECONDS) or (best is not None and t[0] > ABANDON * best * t[1]):
+        limit = ABANDON_AT_ONCE if t[2] == 1 else ABANDON
+        if (t[2] >= PROBE_STEPS and t[0] >= PROBE_SECONDS) or (best is not None and t[0] > limit * best * t[1]):
             self.queue.pop(0)
         if self.queue:
             return
