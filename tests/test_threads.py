@@ -199,3 +199,18 @@ def test_search_workers_share_the_cpus_and_each_follows_the_rule(monkeypatch):
     tuner = T.ThreadTuner.for_run(None)
     assert tuner.options == [1]
     tuner.close()
+
+
+def test_the_report_says_which_threads_ran(tmp_path):
+    from nntui.cli import main
+    exp = engine.Experiment.from_dict({
+        "name": "held", "data": {"name": "digits"},
+        "model": {"layers": [{"units": 32}, {"units": 10, "activation": "softmax"}]},
+        "train": {"epochs": 1, "batch_size": 64, "threads": 1}})
+    exp.to_toml(tmp_path / "held.toml")
+    assert main(["train", str(tmp_path / "held.toml"), "--quiet", "--report", str(tmp_path / "run")]) == 0
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| backend | numpy on cpu, 1 thread (held) |" in report
+    import json
+    steps = int(np.ceil(len(engine.load_data(exp.data).x_train) / 64))
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["threads"] == {"1": steps}
