@@ -58,3 +58,16 @@ def test_import_contracts_hold():
     r = subprocess.run([lint, "--no-cache"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     assert "4 kept, 0 broken" in r.stdout, r.stdout[-2000:]
+
+
+def test_the_command_line_and_the_engine_load_what_they_use():
+    """`nntui --help` and `--version` import no NumPy, engine or Textual; `import engine` alone
+    loads none of its heavy parts; a name loads its module when first used."""
+    code = ("import sys, nntui.cli; a = sorted(m for m in ('numpy', 'engine', 'textual', 'rich') if m in sys.modules); "
+            "import engine; b = sorted(m for m in ('numpy', 'engine.trainer', 'engine.reports') if m in sys.modules); "
+            "engine.Experiment; c = 'engine.spec' in sys.modules and 'engine.trainer' not in sys.modules; "
+            "print(a, b, c)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["[]", "[]", "True"], out.stdout + out.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        engine.nothing_here
