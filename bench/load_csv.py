@@ -62,6 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--features", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "big.csv")
@@ -70,15 +71,24 @@ def main() -> None:
         final = args.rows * args.features * 4 / 2**20
         print(f"{args.rows:,} rows x {args.features} features + label: {size:,.0f} MiB of text; "
               f"the float32 features alone are {final:,.0f} MiB")
-        print(f"{'reader':<16}{'seconds':>9}{'peak MiB':>10}")
-        for kind in ("nntui", "numpy.loadtxt"):
-            r = {}
-            for mode in ("timed", "traced"):
-                out = subprocess.run([sys.executable, __file__, "--worker", kind, path, mode],
-                                     capture_output=True, text=True, check=True).stdout
-                r[mode] = json.loads(out)
-            print(f"{kind:<16}{r['timed']['seconds']:>9.1f}{r['traced']['peak_mib']:>10.0f}")
-
+        runs: dict = {"nntui": [], "numpy.loadtxt": []}
+        for r in range(args.rounds):       # interleaved: a slow phase of a shared machine hits both
+            for kind in (("nntui", "numpy.loadtxt") if r % 2 == 0 else ("numpy.loadtxt", "nntui")):
+                got = {}
+                for mode in ("timed", "traced"):
+                    out = subprocess.run([sys.executable, __file__, "--worker", kind, path, mode],
+                                         capture_output=True, text=True, check=True).stdout
+                    got[mode] = json.loads(out)
+                runs[kind].append((got["timed"]["seconds"], got["traced"]["peak_mib"]))
+        final_all = final + args.rows * 8 / 2**20          # the features and the int64 labels
+        print(f"{'reader':<16}{'seconds (median)':>17}{'peak MiB':>10}{'peak / final arrays':>21}")
+        for kind, rows in runs.items():
+            t = sorted(x[0] for x in rows)[len(rows) // 2]
+            m = max(x[1] for x in rows)
+            print(f"{kind:<16}{t:>17.2f}{m:>10.0f}{m / final_all:>21.2f}")
+        ratios = sorted(a[0] / b[0] for a, b in zip(runs["nntui"], runs["numpy.loadtxt"]))
+        print(f"nntui / numpy.loadtxt time, median of {args.rounds} rounds: {ratios[len(ratios) // 2]:.2f} "
+              f"(range {ratios[0]:.2f}-{ratios[-1]:.2f})")
 
 if __name__ == "__main__":
     main()
