@@ -64,8 +64,8 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
     (the first and last epoch always, and every epoch of a run of at most INSPECT_EVERY_EPOCH):
     a lesson is inspected every epoch, a run of long epochs too, and a run of hundreds of epochs
     of milliseconds at epochs spread over it, as many as the budget buys. A loss that turns NaN
-    or infinite ends the run with a ``diverged`` event, keeping the last finite weights. An exception is reported as a ``failed``
-    event, then raised."""
+    or infinite ends the run with a ``diverged`` event, keeping the last finite weights. An
+    exception is reported as a ``failed`` event, then raised."""
     emit = on_event or (lambda event: None)
     try:
         run = _Run(exp, emit, data, control or TrainingControl(), backend, model, batch_event_interval,
@@ -112,7 +112,7 @@ class _Run:
         self.inspect_budget: float | None = None
         self.inspect_seconds = 0.0         # what the inspections have cost so far
         self.inspecting = False            # this epoch is inspected
-        self.tuner = ThreadTuner.for_run(exp.train.threads) if self.model.backend == "numpy" else None
+        self.tuner: ThreadTuner | None = None   # the NumPy backend's thread choice, for the run's length
 
     def run(self) -> TrainResult:
         exp, model, choice = self.exp, self.model, self.model.choice
@@ -122,6 +122,8 @@ class _Run:
         if self.inspector:
             self.emit(self.inspector.measure(model, 0))
         reason, epochs_run = "completed", 0
+        if model.backend == "numpy":
+            self.tuner = ThreadTuner.for_run(exp.train.threads)
         try:
             for epoch in range(1, exp.train.epochs + 1):
                 reason = self._epoch(epoch)

@@ -184,7 +184,6 @@ def _read_csv(path, fh, target, header, delimiter, task) -> Table:
     def careful(lines, offset: int) -> None:
         """The csv module's reading, row by row, of ``lines`` (physical lines after ``offset``):
         what quoted fields need, and what names a bad row or cell exactly."""
-        nonlocal pending, rows_seen
         rows = csv.reader(lines, delimiter=delimiter)
         for row in rows:
             if not row:
@@ -195,15 +194,17 @@ def _read_csv(path, fh, target, header, delimiter, task) -> Table:
                                 f"(as on line {first_line})")
             pending.append((row, line))
             if len(pending) >= CHUNK_ROWS:
-                flush(pending)
-                rows_seen += len(pending)
-                pending = []
+                flush_pending()
+        flush_pending()
+
+    def flush_pending() -> None:
+        nonlocal pending, rows_seen
         if pending:
             flush(pending)
             rows_seen += len(pending)
             pending = []
 
-    careful([], 0)                       # the first rows, read above: their chunk decides the target's kind
+    flush_pending()                      # the first rows, read above: their chunk decides the target's kind
     line = reader.line_num
     while True:
         lines = list(itertools.islice(fh, CHUNK_ROWS))
@@ -233,19 +234,15 @@ def _fast_chunk(lines: list[str], delimiter: str, ncols: int, t: int, features: 
     """A chunk of plain lines (no quotes) through NumPy's own parser: (features as float32, the
     target column), or None when anything is off (a cell that is not a finite float32 number,
     a row of another length, a blank-looking line, a '_' in a number), for the careful reading
-    to accept or to name exactly. Never a different result: tests/test_fuzz.py compares both."""
+    to accept or to name exactly. Never a different result: tests/test_csv_fast.py compares both."""
     kept = [ln for ln in lines if ln not in ("\n", "\r\n", "\r", "")]     # csv skips empty lines only
     if not kept or "_" in "".join(kept) or any(ln.count(delimiter) != ncols - 1 for ln in kept):
         return None
     try:
         with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if numeric_target:
-                cells = np.loadtxt(kept, delimiter=delimiter, dtype=np.float64, comments=None, ndmin=2,
-                                   quotechar=None)
-            else:
-                cells = np.loadtxt(kept, delimiter=delimiter, dtype=np.float64, comments=None, ndmin=2,
-                                   quotechar=None, usecols=features)
+            cells = np.loadtxt(kept, delimiter=delimiter, dtype=np.float64, comments=None, ndmin=2,
+                               quotechar=None, usecols=None if numeric_target else features)
     except ValueError:
         return None
     if cells.shape != (len(kept), ncols if numeric_target else len(features)):

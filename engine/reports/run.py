@@ -30,7 +30,7 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
     if metrics.get("interrupted"):
         status += " (interrupted)"
     lines += ["| | |", "|---|---|", f"| data | {md_cell(data_line)} |",
-              f"| backend | {metrics.get('backend')} on {metrics.get('device')}{_threads(metrics, exp)} |",
+              f"| backend | {metrics.get('backend')} on {metrics.get('device')}{_thread_note(metrics, exp)} |",
               f"| epochs | {metrics.get('epochs_run')} of {exp.train.epochs} ({status}) |",
               f"| time | {fmt_value(metrics.get('seconds'), '.1f')} s, {fmt_value(metrics.get('samples_per_second'), ',.0f')} samples/s |",
               "", "## Results", ""]
@@ -101,7 +101,7 @@ def story(exp, events: list[dict], metrics: dict) -> list[str]:
     return out
 
 
-def _threads(metrics: dict, exp) -> str:
+def _thread_note(metrics: dict, exp) -> str:
     """', 2 threads (auto: 97% of steps; 1 for 3%)' from the steps run at each count."""
     steps = {int(k): v for k, v in (metrics.get("threads") or {}).items() if isinstance(v, int) and v > 0}
     if not steps:
@@ -114,4 +114,3 @@ def _threads(metrics: dict, exp) -> str:
         return f", {plural(main)} ({how})"
     others = "; ".join(f"{n} for {100 * c / total:.0f}%" for n, c in sorted(steps.items()) if n != main)
     return f", {plural(main)} ({how}: {100 * steps[main] / total:.0f}% of steps; {others})"
-

@@ -75,17 +75,16 @@ class ThreadTuner:
         self.threads = 0
         self.batch = 0                           # the largest batch seen (the one timed)
         self.steps: Counter[int] = Counter()     # steps run at each count, for the run's record
-        self.probes = 0
         self.trained = 0.0                       # seconds of timed steps so far
         self.next_probe = FIRST_PROBE
         self.interval = FIRST_INTERVAL
         self.reference = None                    # seconds per sample at the choice, when it was made
         self.recent: deque[tuple[float, int]] = deque()  # the last steps since the probe: (seconds, samples)
-        self.recent_sums = [0.0, 0]
+        self.window = _Tally()                   # their sums
         self.queue: list[int] = []               # the probe's candidates still to time
         self.chosen: int | None = None           # the last probe's choice
         self.probed_at = 0.0
-        self.timings: dict[int, list] = {}      # the probe's [seconds, samples, steps] by count
+        self.timings: dict[int, _Tally] = {}     # the probe's figures by count
         self._set(self.options[0])      # one thread until the first probe: cheap whatever the load
 
     @classmethod
@@ -134,29 +133,26 @@ class ThreadTuner:
 
     def _start_probe(self) -> None:
         """Time the current count first (no switch), then the others."""
-        self.probes += 1
         self.queue = [self.threads] + [n for n in self.options if n != self.threads]
         self.timings = {}
 
     def _probed(self, dt: float, n: int) -> None:
         threads = self.queue[0]
-        t = self.timings.setdefault(threads, [0.0, 0, 0])
-        t[0] += dt
-        t[1] += n
-        t[2] += 1
-        best = min((s / k for m, (s, k, _) in self.timings.items() if m != threads), default=None)
-        limit = ABANDON_AT_ONCE if t[2] == 1 else ABANDON
-        if (t[2] >= PROBE_STEPS and t[0] >= PROBE_SECONDS) or (best is not None and t[0] > limit * best * t[1]):
+        t = self.timings.setdefault(threads, _Tally())
+        t.add(dt, n)
+        best = min((o.per_sample for m, o in self.timings.items() if m != threads), default=None)
+        limit = ABANDON_AT_ONCE if t.steps == 1 else ABANDON
+        if (t.steps >= PROBE_STEPS and t.seconds >= PROBE_SECONDS) or (
+                best is not None and t.seconds > limit * best * t.samples):
             self.queue.pop(0)
         if self.queue:
             return
-        rate = {m: s / k for m, (s, k, _) in self.timings.items()}    # seconds per sample
-        choice = min(rate, key=rate.get)
+        choice = min(self.timings, key=lambda m: self.timings[m].per_sample)
         self.interval = FIRST_INTERVAL if choice != self.chosen else min(MAX_INTERVAL, 2 * self.interval)
         self.chosen = choice
-        self.reference = rate[choice]
+        self.reference = self.timings[choice].per_sample
         self.recent.clear()
-        self.recent_sums = [0.0, 0]
+        self.window = _Tally()
         self.probed_at = self.trained
         self.next_probe = self.trained + self.interval
         self._set(choice)
@@ -166,15 +162,11 @@ class ThreadTuner:
         if self.reference is None:
             return
         self.recent.append((dt, n))
-        sums = self.recent_sums
-        sums[0] += dt
-        sums[1] += n
-        if sums[0] < WINDOW_SECONDS:
+        self.window.add(dt, n)
+        if self.window.seconds < WINDOW_SECONDS:
             return
-        now = sums[0] / sums[1]
-        old_dt, old_n = self.recent.popleft()
-        sums[0] -= old_dt
-        sums[1] -= old_n
+        now = self.window.per_sample
+        self.window.remove(*self.recent.popleft())
         if now > self.reference * DRIFT_UP or (
                 now < self.reference / DRIFT_DOWN and self.trained - self.probed_at >= self.interval / 4):
             self.next_probe = self.trained
@@ -188,3 +180,25 @@ class ThreadTuner:
         for lib, n in zip(self.libraries, self.original):
             lib.set_num_threads(n)
         parallel.set_enabled(self.original_split)
+
+
+class _Tally:
+    """Seconds, samples and steps of some timed steps."""
+    __slots__ = ("seconds", "samples", "steps")
+
+    def __init__(self):
+        self.seconds, self.samples, self.steps = 0.0, 0, 0
+
+    def add(self, seconds: float, samples: int) -> None:
+        self.seconds += seconds
+        self.samples += samples
+        self.steps += 1
+
+    def remove(self, seconds: float, samples: int) -> None:
+        self.seconds -= seconds
+        self.samples -= samples
+        self.steps -= 1
+
+    @property
+    def per_sample(self) -> float:
+        return self.seconds / self.samples
