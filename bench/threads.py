@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from statistics import median
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
@@ -98,9 +99,8 @@ def main() -> None:
     for (load, batch), row in table.items():
         ratios = sorted(a["rate"] / max(row[k][i]["rate"] for k in kinds[1:])
                         for i, a in enumerate(row["auto"]))
-        med = lambda k: sorted(x["rate"] for x in row[k])[len(row[k]) // 2]  # noqa: E731
-        print(f"| {load} | {batch} | " + " | ".join(f"{med(k):,.0f}" for k in kinds)
-              + f" | {ratios[len(ratios) // 2]:.2f} | {ratios[0]:.2f}-{ratios[-1]:.2f} |")
+        print(f"| {load} | {batch} | " + " | ".join(f"{median(x['rate'] for x in row[k]):,.0f}" for k in kinds)
+              + f" | {median(ratios):.2f} | {ratios[0]:.2f}-{ratios[-1]:.2f} |")
 
 
 def cpu_model() -> str:
