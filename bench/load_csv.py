@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from statistics import median
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -83,11 +84,11 @@ def main() -> None:
         final_all = final + args.rows * 8 / 2**20          # the features and the int64 labels
         print(f"{'reader':<16}{'seconds (median)':>17}{'peak MiB':>10}{'peak / final arrays':>21}")
         for kind, rows in runs.items():
-            t = sorted(x[0] for x in rows)[len(rows) // 2]
+            t = median(x[0] for x in rows)
             m = max(x[1] for x in rows)
             print(f"{kind:<16}{t:>17.2f}{m:>10.0f}{m / final_all:>21.2f}")
         ratios = sorted(a[0] / b[0] for a, b in zip(runs["nntui"], runs["numpy.loadtxt"]))
-        print(f"nntui / numpy.loadtxt time, median of {args.rounds} rounds: {ratios[len(ratios) // 2]:.2f} "
+        print(f"nntui / numpy.loadtxt time, median of {args.rounds} rounds: {median(ratios):.2f} "
               f"(range {ratios[0]:.2f}-{ratios[-1]:.2f})")
 
 if __name__ == "__main__":
