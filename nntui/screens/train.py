@@ -38,14 +38,14 @@ from ..widgets.titlebar import TitleBar
 REDRAW_SECONDS = 0.5
 TEXT_SECONDS = 0.25         # the bars and status lines: four times a second at most
 LOG_SECONDS = 1.0           # new lines in the Events log once a second
-UI_BUDGET = 0.04            # ...and the UI thread's CPU time within 4% of the run's time,
+UI_BUDGET = 0.03            # ...and the UI thread's CPU time within 3% of the run's time,
 UI_ALLOWANCE = 0.05         # beyond a twentieth of a second (the first updates come at once)
-INSPECT_BUDGET = 0.02      # the Inside view's statistics: at most 2% of the training time
+INSPECT_BUDGET = 0.01      # the Inside view's statistics: at most 1% of the training time
 #: events the worker gathers and posts together at most every POST_SECONDS (the others go at once)
 GATHERED = ("batch", "epoch_end", "inspect", "improved", "no_improvement")
 POST_SECONDS = 0.1          # ten times a second: the text shows 4 times, the plots twice
 MAP_SECONDS = 0.25          # the decision map at most four times a second, however short the epochs,
-MAP_BUDGET = 0.02           # and its computing (in the training thread) within 2% of the time
+MAP_BUDGET = 0.01           # and its computing (in the training thread) within 1% of the time
 BATCH_EVENT_SECONDS = 0.5   # batch progress twice a second: each costs the training thread UI work
 #: While a run is live, the UI thread hands the GIL back after 1 ms instead of Python's 5 ms, so
 #: its redraws stall the training thread (waiting to return from a BLAS call) for less.
