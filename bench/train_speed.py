@@ -3,7 +3,9 @@ the NumPy backend beside PyTorch on the CPU (eager and torch.compile), the MLX b
 and eager, on whatever device MLX has) and the GEMM bound, all in one run.
 
 Each figure is the steady state: the second pass over the same data (the first touches fresh
-memory), best of three fresh processes. The GEMM bound is the batch size divided by the time of one step's matrix products alone, timed
+memory), the median of three rounds in which every peer runs once in a fresh process, one after
+another (interleaved: a slow phase of a shared machine lasts tens of seconds). The CPU model and
+the BLAS kernel NumPy uses (threadpoolctl) head the table. The GEMM bound is the batch size divided by the time of one step's matrix products alone, timed
 with NumPy: the three forward products, the three weight-gradient products and the input-gradient
 products that a step needs (layers 2 and 3; nothing consumes layer 1's input gradient, and neither
 we nor PyTorch compute it). The bound with that ninth product too is printed for reference.
@@ -25,13 +27,38 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it, as `nntui` does)
+
+# isort: split
 import numpy as np  # noqa: E402
 
-import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it, as `nntui` does)
 from engine.data import Dataset  # noqa: E402
 
 HIDDEN = int(os.environ.get("BENCH_HIDDEN", "512"))
 SIZES = (784, HIDDEN, HIDDEN, 10)
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it (Linux), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
+def blas_description() -> str:
+    """NumPy's BLAS and the kernel it chose for this CPU (threadpoolctl), e.g. 'openblas 0.3.31 (SkylakeX)'."""
+    from threadpoolctl import threadpool_info
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            arch = info.get("architecture")
+            return f"{info.get('internal_api')} {info.get('version')}" + (f" ({arch} kernel)" if arch else "")
+    return "BLAS unknown"
 
 
 def lecture_experiment(batch: int, epochs: int = 1) -> engine.Experiment:
@@ -151,20 +178,37 @@ def torch_rates(batch: int, steps: int, compiled: bool) -> float | None:
 REPEATS = 3
 
 
-def measure(kind: str, batch: int, steps: int):
-    """The best of REPEATS figures, each measured in a fresh process: NumPy's OpenBLAS and
-    PyTorch's OpenMP threads keep spinning after use and would slow whichever library runs next
-    in the same process, and on a shared machine the best of a few runs is the steadiest figure."""
-    values = []
+def run_worker(kind: str, batch: int, steps: int):
+    """One figure, measured in a fresh process: NumPy's OpenBLAS and PyTorch's OpenMP threads
+    keep spinning after use and would slow whichever library runs next in the same process."""
+    out = subprocess.run([sys.executable, __file__, "--worker", kind, str(batch), str(steps)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _rate(value) -> float:
+    if isinstance(value, dict):
+        return value["rate"]
+    return max(value) if isinstance(value, list) else value
+
+
+def measure_rounds(kinds: dict[str, int], batch: int) -> dict:
+    """Each kind's median over REPEATS rounds; a round runs every kind once, one after another
+    (interleaved: a slow phase of a shared machine lasts tens of seconds and would otherwise fall
+    on one peer's repeats). ``kinds`` maps a kind to its step count; the value kept for a kind is
+    the run with the median rate (its device and per-epoch figures with it)."""
+    runs: dict[str, list] = {k: [] for k in kinds}
     for _ in range(REPEATS):
-        out = subprocess.run([sys.executable, __file__, "--worker", kind, str(batch), str(steps)],
-                             capture_output=True, text=True, check=True).stdout
-        values.append(json.loads(out.strip().splitlines()[-1]))
-    if values[0] is None:
-        return None
-    if isinstance(values[0], dict):
-        return max(values, key=lambda v: v["rate"])
-    return max(values, key=lambda v: max(v) if isinstance(v, list) else v)
+        for kind, steps in kinds.items():
+            runs[kind].append(run_worker(kind, batch, steps))
+    out = {}
+    for kind, values in runs.items():
+        if values[0] is None:
+            out[kind] = None
+            continue
+        ordered = sorted(values, key=_rate)
+        out[kind] = ordered[len(ordered) // 2]
+    return out
 
 
 def worker(kind: str, batch: int, steps: int) -> None:
@@ -204,34 +248,39 @@ def main() -> None:
             print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         except ImportError:
             print("torch not installed: PyTorch columns skipped (pip install torch)")
-    print(f"numpy {np.__version__}, {os.cpu_count()} cpus\n")
+    print(f"{cpu_model()}, {os.cpu_count()} cpus; numpy {np.__version__}, {blas_description()}")
+    print(f"medians of {REPEATS} interleaved rounds of fresh processes\n")
     head = (f"{'batch':>6} {'numpy':>9} {'torch':>9} {'compile':>9} {'mlx':>9} {'mlx eager':>9} {'bound':>9} "
-            f"{'bound9':>9}  numpy/bound  numpy/torch")
+            f"{'bound9':>9}  numpy/bound  numpy/torch  numpy/compile")
     mlx_device = None
     if args.long:
         print("long run: 3 epochs of 60,000 random-label samples at batch 32 (units die, accumulators decay)")
-        rates = measure("long", 32, 60000 // 32)
-        print("  numpy epochs: " + ", ".join(f"{r:,.0f}" for r in rates) + " samples/s\n")
+        rates = measure_rounds({"long": 60000 // 32}, 32)["long"]
+        print("  numpy epochs: " + ", ".join(f"{r:,.0f}" for r in rates) + " samples/s "
+              f"(later / first: {min(rates[1:]) / rates[0]:.2f} at worst)\n")
     print(f"training samples/s, 784-{args.hidden}-{args.hidden}-10 RMSprop")
     print(head)
     for b in args.batches:
-        bound = measure("bound", b, max(20, int(4000 / b)))
-        bound9 = measure("bound9", b, max(20, int(4000 / b)))
-        steps = max(50, int(args.seconds * bound / b * 0.6))
-        ours = measure("numpy", b, steps)
-        eager = measure("eager", b, steps) if have_torch else None
-        comp = measure("compile", b, steps) if have_torch else None
-        mlx_steps = max(20, steps // 20)  # MLX on a CPU is far slower: fewer steps, same method
-        mlx_c = None if args.no_mlx else measure("mlx", b, mlx_steps)
-        mlx_e = None if args.no_mlx else measure("mlx-eager", b, mlx_steps)
+        bound_steps = max(20, int(4000 / b))
+        steps = max(50, int(args.seconds * 40000 / b))       # about args.seconds at 40,000 samples/s
+        kinds = {"bound": bound_steps, "bound9": bound_steps, "numpy": steps}
+        if have_torch:
+            kinds.update({"eager": steps, "compile": steps})
+        if not args.no_mlx:
+            kinds.update({"mlx": max(20, steps // 20), "mlx-eager": max(20, steps // 20)})  # MLX on a CPU: fewer
+        got = measure_rounds(kinds, b)
+        ours, bound, bound9 = _rate(got["numpy"]), _rate(got["bound"]), _rate(got["bound9"])
+        eager, comp = (_rate(got[k]) if got.get(k) else None for k in ("eager", "compile"))
+        mlx_c, mlx_e = got.get("mlx"), got.get("mlx-eager")
         mlx_device = (mlx_c or {}).get("device", mlx_device)
         fmt = lambda v: f"{v:>9,.0f}" if v else f"{'-':>9}"  # noqa: E731
-        ratio_t = f"{ours / max(eager, comp or 0):>11.2f}x" if eager else f"{'-':>12}"
+        ratio_t = f"{ours / eager:>11.2f}x" if eager else f"{'-':>12}"
+        ratio_c = f"{ours / comp:>13.2f}x" if comp else f"{'-':>14}"
         print(f"{b:>6} {fmt(ours)} {fmt(eager)} {fmt(comp)} {fmt((mlx_c or {}).get('rate'))} "
-              f"{fmt((mlx_e or {}).get('rate'))} {fmt(bound)} {fmt(bound9)}  {ours / bound:>11.2f}  {ratio_t}")
+              f"{fmt((mlx_e or {}).get('rate'))} {fmt(bound)} {fmt(bound9)}  {ours / bound:>11.2f}  {ratio_t}  {ratio_c}",
+              flush=True)
     if mlx_device:
         print(f"mlx device: {mlx_device}")
-
 
 if __name__ == "__main__":
     main()
