@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backends.plan import model_memory
+from .data.cache import cache_root, is_cached
 from .data.catalog import DOWNLOAD_MB
-from .data.download import is_cached
-from .data.idx import cache_root
 from .memory import available_memory, gib
-from .nn.optimizers import OPTIMIZERS
+from .names import OPTIMIZERS
 from .spec import DenseSpec
 
 #: learning rates above these are very large for the optimizer (Keras's defaults are 10-100x lower)
@@ -76,7 +75,7 @@ def advise(exp, n_classes: int | None = None, task: str | None = None,
 
 
 def _default_lr(name: str) -> float:
-    return OPTIMIZERS.get(name).defaults["learning_rate"]
+    return OPTIMIZERS.get(name)["learning_rate"]
 
 
 def _resources(exp, n_features: int | None) -> list[Advice]:

@@ -20,8 +20,24 @@ class Registry(Generic[T]):
         self.family = family
         self._items: dict[str, T] = {}
         self._aliases: dict[str, str] = {}
+        self._names: Registry | None = None
+
+    @classmethod
+    def implementing(cls, names: Registry) -> Registry:
+        """A registry of implementations of the names in ``names`` (engine.names): each takes
+        its aliases from there, and a class its ``defaults`` (where the names hold settings)."""
+        reg = cls(names.family)
+        reg._names = names
+        return reg
 
     def add(self, name: str, item: T, aliases: tuple[str, ...] = ()) -> T:
+        if self._names is not None:
+            if name not in self._names.names():
+                raise ValueError(f"{self.family} {name!r} is not in engine.names")
+            aliases = tuple(a for a, n in self._names.aliases().items() if n == name and a != name)
+            settings = self._names.get(name)
+            if isinstance(settings, dict):
+                item.defaults = dict(settings)
         self._items[name] = item
         self._aliases[_key(name)] = name
         for alias in aliases:

@@ -67,7 +67,6 @@ def _datasets(args) -> int:
     import os
 
     import engine
-    from engine.data.download import MIRRORS
     from engine.data.listing import list_datasets
 
     if args.action is None:
@@ -78,6 +77,8 @@ def _datasets(args) -> int:
         for r in rows:
             print("  ".join(r[c].ljust(widths[c]) for c in cols) + "  " + r["source"])
         return EXIT_OK
+    from engine.data.download import MIRRORS
+
     if args.name not in MIRRORS:
         print(f"nntui: datasets fetch: {args.name!r} is not downloadable; choose one of {', '.join(MIRRORS)}",
               file=sys.stderr)

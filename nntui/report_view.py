@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 import engine
-from engine.reports.recorder import RunFolderError, read_history
+from engine.reports.history import RunFolderError, read_history
 from engine.reports.run import fmt_value, story
 from engine.text import printable
 

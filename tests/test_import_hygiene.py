@@ -71,3 +71,17 @@ def test_the_command_line_and_the_engine_load_what_they_use():
     assert out.stdout.split() == ["[]", "[]", "True"], out.stdout + out.stderr
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         engine.nothing_here
+
+
+def test_reading_an_experiment_loads_no_numpy():
+    """An experiment is read and checked from plain tables (engine.names, engine.data.catalog):
+    `nntui presets`, a TOML file's check and its defaults load no NumPy; training does."""
+    code = ("import sys, engine.presets, engine\n"
+            "exps = engine.presets.list_presets()\n"
+            "exp = engine.Experiment.from_dict({'model': {'layers': [{'units': 10, 'activation': 'softmax'}]},\n"
+            "    'optimizer': {'name': 'RMSProp'}, 'schedule': {'name': 'sgdr'}})\n"
+            "a = 'numpy' in sys.modules\n"
+            "engine.load_data\n"
+            "print(len(exps) > 3, a, 'numpy' in sys.modules, exp.optimizer.name, exp.schedule.name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["True", "False", "True", "rmsprop", "cosine_restarts"], out.stdout + out.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import DataError
-from .idx import FILES, SHA256, cache_root, sha256_of
+from .cache import FILES, SHA256, cache_root, is_cached, sha256_of  # noqa: F401  (is_cached: re-exported)
 
 MIRRORS = {
     "fashion-mnist": ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
@@ -33,11 +33,6 @@ Progress = Callable[[str, int, int], None]
 def mirrors_for(name: str) -> list[str]:
     extra = [m.strip() for m in os.environ.get("NNTUI_MIRROR", "").split(",") if m.strip()]
     return extra + list(MIRRORS[name])
-
-
-def is_cached(name: str, folder: Path | None = None) -> bool:
-    folder = folder or cache_root() / name
-    return all((folder / f).is_file() for f in FILES)
 
 
 def fetch(name: str, folder: Path | None = None, mirrors: list[str] | None = None,

@@ -4,9 +4,8 @@ generated, cached or to be downloaded). Above the spec, so it is not loaded with
 from __future__ import annotations
 
 from ..spec import DataSpec
+from .cache import cache_root, is_cached
 from .catalog import DATASETS, DOWNLOAD_MB, static_info
-from .download import is_cached
-from .idx import cache_root
 
 
 def list_datasets() -> list[dict]:

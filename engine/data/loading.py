@@ -1,4 +1,4 @@
-"""Datasets: load a DataSpec into scaled float32 train / validation / test arrays."""
+"""Loading a DataSpec into scaled float32 train / validation / test arrays."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import numpy as np
 from ..errors import DataError
 from .catalog import DataInfo, static_info
 from .download import fetch, is_cached
-from .idx import cache_root, load_idx
+from .idx import load_idx
 from .npz import read_npz
 from .synthetic import GENERATORS, generate
 from .tabular import read_csv
 
-__all__ = ["Dataset", "DataInfo", "load_data", "static_info", "cache_root", "split_stratified", "fetch",
-           "is_cached", "scale_with"]
+__all__ = ["Dataset", "load_data", "split_stratified", "scale_with"]
+
 
 @dataclass
 class Dataset:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import names
 from ..registry import Registry
 
 
@@ -133,12 +134,12 @@ class Softmax(Activation):
         return da
 
 
-ACTIVATIONS: Registry[type[Activation]] = Registry("activation")
-ACTIVATIONS.add("linear", Linear, ("identity", "none"))
-ACTIVATIONS.add("sigmoid", Sigmoid, ("logistic",))
+ACTIVATIONS: Registry[type[Activation]] = Registry.implementing(names.ACTIVATIONS)
+ACTIVATIONS.add("linear", Linear)
+ACTIVATIONS.add("sigmoid", Sigmoid)
 ACTIVATIONS.add("tanh", Tanh)
 ACTIVATIONS.add("relu", ReLU)
-ACTIVATIONS.add("leaky_relu", LeakyReLU, ("leakyrelu", "lrelu"))
+ACTIVATIONS.add("leaky_relu", LeakyReLU)
 ACTIVATIONS.add("softmax", Softmax)
 
 

@@ -7,9 +7,10 @@ import math
 
 import numpy as np
 
+from .. import names
 from ..registry import Registry
 
-INITIALIZERS: Registry = Registry("initializer")
+INITIALIZERS: Registry = Registry.implementing(names.INITIALIZERS)
 
 #: The ``init_scale`` used when a layer does not give one (Keras's defaults).
 DEFAULT_SCALE = {"random_normal": 0.05, "random_uniform": 0.05, "constant": 0.0}
@@ -23,7 +24,7 @@ def _uniform(rng, shape, limit):
     return rng.uniform(-limit, limit, shape)
 
 
-@INITIALIZERS.register("zeros", "zero")
+@INITIALIZERS.register("zeros")
 def zeros(rng, fan_in, fan_out, scale):
     return np.zeros((fan_in, fan_out))
 
@@ -34,37 +35,37 @@ def constant(rng, fan_in, fan_out, scale):
     return np.full((fan_in, fan_out), scale)
 
 
-@INITIALIZERS.register("random_normal", "normal")
+@INITIALIZERS.register("random_normal")
 def random_normal(rng, fan_in, fan_out, scale):
     """N(0, scale^2), scale 0.05 by default."""
     return _normal(rng, (fan_in, fan_out), scale)
 
 
-@INITIALIZERS.register("random_uniform", "uniform")
+@INITIALIZERS.register("random_uniform")
 def random_uniform(rng, fan_in, fan_out, scale):
     """U(-scale, scale), scale 0.05 by default."""
     return _uniform(rng, (fan_in, fan_out), scale)
 
 
-@INITIALIZERS.register("glorot_normal", "xavier_normal")
+@INITIALIZERS.register("glorot_normal")
 def glorot_normal(rng, fan_in, fan_out, scale):
     """N(0, sigma^2), sigma = sqrt(2 / (fan_in + fan_out))."""
     return _normal(rng, (fan_in, fan_out), math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-@INITIALIZERS.register("glorot_uniform", "xavier_uniform", "glorot", "xavier")
+@INITIALIZERS.register("glorot_uniform")
 def glorot_uniform(rng, fan_in, fan_out, scale):
     """U(-l, l), l = sqrt(6 / (fan_in + fan_out))."""
     return _uniform(rng, (fan_in, fan_out), math.sqrt(6.0 / (fan_in + fan_out)))
 
 
-@INITIALIZERS.register("he_normal", "kaiming_normal")
+@INITIALIZERS.register("he_normal")
 def he_normal(rng, fan_in, fan_out, scale):
     """N(0, sigma^2), sigma = sqrt(2 / fan_in)."""
     return _normal(rng, (fan_in, fan_out), math.sqrt(2.0 / fan_in))
 
 
-@INITIALIZERS.register("he_uniform", "kaiming_uniform")
+@INITIALIZERS.register("he_uniform")
 def he_uniform(rng, fan_in, fan_out, scale):
     """U(-l, l), l = sqrt(6 / fan_in)."""
     return _uniform(rng, (fan_in, fan_out), math.sqrt(6.0 / fan_in))

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import names
 from ..registry import Registry
 
-LOSSES: Registry[str] = Registry("loss")
-LOSSES.add("sparse_categorical_crossentropy", "sparse_categorical_crossentropy",
-           ("sparse_cce", "sparse_categorical_cross_entropy", "sparse_crossentropy"))
-LOSSES.add("categorical_crossentropy", "categorical_crossentropy",
-           ("cce", "categorical_cross_entropy", "crossentropy", "cross_entropy"))
-LOSSES.add("binary_crossentropy", "binary_crossentropy", ("bce", "binary_cross_entropy"))
-LOSSES.add("mse", "mse", ("mean_squared_error", "squared_error"))
+LOSSES: Registry[str] = Registry.implementing(names.LOSSES)   # the fused and plain formulas key on the name
+for _name in names.LOSSES.names():
+    LOSSES.add(_name, _name)
 
 CLASSIFICATION = {"sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy"}
 CLIP = 1e-7  # probabilities are clipped to [CLIP, 1 - CLIP] where no logits are available (Keras's epsilon)

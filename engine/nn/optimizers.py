@@ -13,17 +13,18 @@ import math
 
 import numpy as np
 
+from .. import names
 from ..registry import Registry
 from .parallel import split_run
 
-OPTIMIZERS: Registry[type["Optimizer"]] = Registry("optimizer")
+OPTIMIZERS: Registry[type["Optimizer"]] = Registry.implementing(names.OPTIMIZERS)
 
 FLUSH_BELOW = 1e-30
 _SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 
 class Optimizer:
-    #: this optimizer's settings and their defaults (learning rate included); the spec allows exactly these
+    #: this optimizer's settings and their defaults (learning rate included), from engine.names
     defaults: dict = {}
 
     def __init__(self, size: int, dtype=np.float32, **settings):
@@ -86,13 +87,11 @@ class Optimizer:
             np.copyto(v, state[k])
 
 
-@OPTIMIZERS.register("sgd", "gradient_descent")
+@OPTIMIZERS.register("sgd")
 class SGD(Optimizer):
     """Plain:    w <- w - lr g
     Momentum: v <- mu v - lr g;  w <- w + v
     Nesterov: v <- mu v - lr g;  w <- w + mu v - lr g"""
-
-    defaults = {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False}
 
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
@@ -124,8 +123,6 @@ class SGD(Optimizer):
 class Adagrad(Optimizer):
     """a <- a + g^2;  w <- w - lr g / sqrt(a + eps);  a starts at initial_accumulator_value."""
 
-    defaults = {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7}
-
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
         self.a = self._zeros("accumulator", self.settings["initial_accumulator_value"])
@@ -142,7 +139,7 @@ class Adagrad(Optimizer):
         w -= t
 
 
-@OPTIMIZERS.register("rmsprop", "rms_prop")
+@OPTIMIZERS.register("rmsprop")
 class RMSprop(Optimizer):
     """v <- rho v + (1 - rho) g^2
     without momentum: w <- w - lr g / sqrt(v + eps)
@@ -154,7 +151,6 @@ class RMSprop(Optimizer):
     lr / sqrt(1 - rho) * q / sqrt(s + eps / sigma). Whenever sigma falls below 1e-12 it is folded
     back into s (s <- sigma s, sigma <- 1), where entries below 1e-30 are flushed to zero."""
 
-    defaults = {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7}
     RENORMALIZE_BELOW = 1e-12
 
     def __init__(self, size, dtype=np.float32, **settings):
@@ -219,8 +215,6 @@ class Adam(Optimizer):
     """m <- m + (1 - b1)(g - m);  v <- v + (1 - b2)(g^2 - v)
     w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)   (bias-corrected)"""
 
-    defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
-
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
         self.m = self._zeros("m")
@@ -253,8 +247,6 @@ class Adam(Optimizer):
 @OPTIMIZERS.register("adamax")
 class Adamax(Optimizer):
     """m <- b1 m + (1 - b1) g;  u <- max(b2 u, |g|);  w <- w - lr / (1 - b1^t) * m / (u + eps)"""
-
-    defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)

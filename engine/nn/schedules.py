@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+from .. import names
 from ..registry import Registry
 
-SCHEDULES: Registry = Registry("schedule")
+SCHEDULES: Registry = Registry.implementing(names.SCHEDULES)
 
 
 class Schedule:
@@ -21,7 +22,7 @@ class Schedule:
         raise NotImplementedError
 
 
-@SCHEDULES.register("constant", "none", "fixed")
+@SCHEDULES.register("constant")
 class Constant(Schedule):
     """lr(t) = lr"""
 
@@ -30,11 +31,9 @@ class Constant(Schedule):
         return lr
 
 
-@SCHEDULES.register("exponential", "exponential_decay", "exp")
+@SCHEDULES.register("exponential")
 class Exponential(Schedule):
     """lr(t) = lr * decay_rate ^ (t / decay_every)   (exponent floored with staircase)"""
-
-    defaults = {"decay_rate": 0.96, "decay_every": 1.0, "staircase": False}
 
     @staticmethod
     def rate(lr, t, decay_rate, decay_every, staircase):
@@ -42,11 +41,9 @@ class Exponential(Schedule):
         return lr * decay_rate ** (math.floor(p) if staircase else p)
 
 
-@SCHEDULES.register("inverse_time", "inverse_time_decay", "time_based")
+@SCHEDULES.register("inverse_time")
 class InverseTime(Schedule):
     """lr(t) = lr / (1 + decay_rate * t / decay_every)   (t / decay_every floored with staircase)"""
-
-    defaults = {"decay_rate": 0.5, "decay_every": 1.0, "staircase": False}
 
     @staticmethod
     def rate(lr, t, decay_rate, decay_every, staircase):
@@ -54,23 +51,19 @@ class InverseTime(Schedule):
         return lr / (1 + decay_rate * (math.floor(p) if staircase else p))
 
 
-@SCHEDULES.register("step", "step_decay", "piecewise")
+@SCHEDULES.register("step")
 class Step(Schedule):
     """lr(t) = lr * decay_rate ^ floor(t / decay_every)   (drop by decay_rate every decay_every units)"""
-
-    defaults = {"decay_rate": 0.5, "decay_every": 10.0}
 
     @staticmethod
     def rate(lr, t, decay_rate, decay_every):
         return lr * decay_rate ** math.floor(t / decay_every + 1e-9)
 
 
-@SCHEDULES.register("cyclical", "triangular", "clr")
+@SCHEDULES.register("cyclical")
 class Cyclical(Schedule):
     """Triangular cycles between lr and max_lr (Smith 2017), step_size units up then down:
     c = floor(1 + t / (2 s)),  x = |t / s - 2 c + 1|,  lr(t) = lr + (max_lr - lr) max(0, 1 - x)"""
-
-    defaults = {"max_lr": 0.01, "step_size": 2.0}
 
     @staticmethod
     def rate(lr, t, max_lr, step_size):
@@ -79,12 +72,10 @@ class Cyclical(Schedule):
         return lr + (max_lr - lr) * max(0.0, 1 - x)
 
 
-@SCHEDULES.register("cosine_restarts", "sgdr", "cosine_decay_restarts", "warm_restarts")
+@SCHEDULES.register("cosine_restarts")
 class CosineRestarts(Schedule):
     """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017): periods T_i = period *
     period_mult^i; within one, lr(t) = min_lr + (lr - min_lr) (1 + cos(pi t_cur / T_i)) / 2"""
-
-    defaults = {"period": 10.0, "period_mult": 2.0, "min_lr": 0.0}
 
     @staticmethod
     def rate(lr, t, period, period_mult, min_lr):

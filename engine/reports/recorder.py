@@ -17,17 +17,10 @@ from ..backends.protocol import Model
 from ..evaluation import evaluate_test
 from ..events import HISTORY_FIELDS, Event, _jsonable
 from ..saving import save_model
+from .history import RunFolderError, read_history  # noqa: F401  (read_history: re-exported)
 from .inspection import inside_files, inside_markdown
 from .run import markdown_report
 from .svg import TRAIN, VALIDATION, svg_chart
-
-
-class RunFolderError(OSError):
-    """The run folder cannot be used or written (the message names it and says what to do)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
 
 LOCK_NAME = ".lock"   # holds the writing process's id while a run writes the folder
 
@@ -247,34 +240,3 @@ class RunRecorder:
                 except OSError as exc:     # the last buffered lines did not fit on the disk
                     self.write_error = self.write_error or f"cannot write {fh.name}: {exc.strerror or exc}"
         self._lock.release()
-
-
-def read_history(folder: Path) -> list[dict]:
-    """history.csv as dicts of numbers (None where empty). A file that is not a history (no header,
-    binary, a bad number) is a RunFolderError naming the file and line; a last line cut off
-    mid-write (a run killed as it wrote) is left out."""
-    path = Path(folder) / "history.csv"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise RunFolderError(f"{path}: not UTF-8 text (byte {exc.start}): not a run's history") from None
-    except OSError as exc:
-        raise RunFolderError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    lines = text.splitlines()
-    if not lines or [c.strip() for c in lines[0].split(",")] != list(HISTORY_FIELDS):
-        raise RunFolderError(f"{path}: line 1 must be the header {','.join(HISTORY_FIELDS)}")
-    rows = []
-    for n, values in enumerate(csv.reader(lines[1:]), 2):
-        if not values:
-            continue
-        try:
-            if len(values) != len(HISTORY_FIELDS):
-                raise ValueError
-            rows.append({k: (None if v == "" else int(v) if k == "epoch" else float(v))
-                         for k, v in zip(HISTORY_FIELDS, values)})
-        except ValueError:
-            if n == len(lines) and not text.endswith("\n"):   # the last line, cut off as it was written
-                break
-            raise RunFolderError(f"{path}: line {n} is not a history row ({len(HISTORY_FIELDS)} numbers: "
-                                 f"{','.join(HISTORY_FIELDS)})") from None
-    return rows

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..nn.activations import ACTIVATIONS
-from ..nn.initializers import INITIALIZERS
-from ..nn.losses import LOSSES
+from ..names import ACTIVATIONS, INITIALIZERS, LOSSES
 from ..registry import Registry
 from .checks import _bool, _check_keys, _float, _int, _names, _str, _table
 

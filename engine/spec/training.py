@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..nn.optimizers import OPTIMIZERS
-from ..nn.schedules import SCHEDULES
+from ..names import OPTIMIZERS, SCHEDULES
 from .checks import _bool, _check_keys, _choice, _float, _int, _names, _table
 from .monitors import MONITORS, direction_of
 from .settings import OPTIMIZER_SETTINGS, schedule_setting
@@ -36,7 +35,7 @@ class OptimizerSpec:
         raw = _table(raw, path)
         _check_keys(raw, path, _names(cls))
         name = OPTIMIZERS.canonical(raw.get("name", cls.name), f"{path}.name")
-        defaults = OPTIMIZERS.get(name).defaults
+        defaults = OPTIMIZERS.get(name)
         for key in raw:
             if key != "name" and key not in defaults:
                 raise SpecError(f"{path}.{key}", f"is not a setting of {name}; "
@@ -75,7 +74,7 @@ class ScheduleSpec:
         raw = _table(raw, path)
         _check_keys(raw, path, _names(cls))
         name = SCHEDULES.canonical(raw.get("name", cls.name), f"{path}.name")
-        defaults = SCHEDULES.get(name).defaults
+        defaults = SCHEDULES.get(name)
         for key in raw:
             if key not in ("name", "unit") and key not in defaults:
                 have = ", ".join(["unit", *defaults])
