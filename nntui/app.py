@@ -21,14 +21,12 @@ from engine.text import printable
 from . import themes
 from .draft import Draft, default_experiment
 from .messages import DraftChanged
-from .screens.activations import ActivationScreen
 from .screens.build import BuildScreen
 from .screens.demos import DemosScreen
-from .screens.dialogs import ConfirmDiscard, ConfirmQuitRun, FilePicker, HelpScreen
-from .screens.inside import InsideScreen
-from .screens.search import SearchScreen
-from .screens.train import TrainScreen
 from .widgets.titlebar import TitleBar
+
+# The screens beyond the builder (and their trainer, plots and search) are imported where they
+# are first opened, in the methods below: the first screen appears sooner (bench/startup.py).
 
 #: the theme NO_COLOR draws from (in greys): one whose colours are known, not the terminal's own
 NO_COLOR_THEME = "nntui-dark"
@@ -201,6 +199,8 @@ class NNTuiApp(App):
 
     def _guard(self, what: str, then) -> None:
         """Run ``then`` now, or after asking what to do with unsaved changes."""
+        from .screens.dialogs import ConfirmDiscard
+
         if not self.draft.dirty:
             then()
             return
@@ -218,6 +218,8 @@ class NNTuiApp(App):
         self.load_experiment(default_experiment(), None)
 
     def action_open(self) -> None:
+        from .screens.dialogs import FilePicker
+
         def picked(path: Path | None) -> None:
             if path is None:
                 return
@@ -241,6 +243,8 @@ class NNTuiApp(App):
         self._write(self.path, after)
 
     def action_save_as(self, after=None) -> None:
+        from .screens.dialogs import FilePicker
+
         def picked(path: Path | None) -> None:
             if path is not None:
                 self._write(path, after)
@@ -272,9 +276,14 @@ class NNTuiApp(App):
     # -- screens --------------------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from .screens.dialogs import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_train(self) -> None:
+        from .screens.inside import InsideScreen
+        from .screens.train import TrainScreen
+
         if self.draft.error is not None:
             self.bell()
             self.notify(printable(self.draft.error), title="Cannot train yet", severity="error", timeout=8, markup=False)
@@ -294,27 +303,37 @@ class NNTuiApp(App):
         self.push_screen(TrainScreen(self.draft.experiment))
 
     def screen_running(self) -> bool:
-        train = next((s for s in reversed(self.screen_stack) if isinstance(s, TrainScreen)), None)
+        train = self._train_screen()
         return bool(train and train.running)
 
     def action_build(self) -> None:
+        from .screens.inside import InsideScreen
+        from .screens.search import SearchScreen
+        from .screens.train import TrainScreen
+
         while isinstance(self.screen, (InsideScreen, TrainScreen, SearchScreen)):
             self.pop_screen()
 
     def action_search(self) -> None:
+        from .screens.search import SearchScreen
+
         if not isinstance(self.screen, SearchScreen):
             self.action_build()
             self.push_screen(SearchScreen())
 
     def action_inside(self) -> None:
         """The Inside view of the current run (from the dashboard, or over it)."""
-        train = next((s for s in reversed(self.screen_stack) if isinstance(s, TrainScreen)), None)
+        from .screens.inside import InsideScreen
+
+        train = self._train_screen()
         if train is None:
             self.notify("Train first (t): the Inside view shows the running or finished model", severity="warning")
         elif not isinstance(self.screen, InsideScreen):
             self.push_screen(InsideScreen())
 
     def _train_screen(self):
+        from .screens.train import TrainScreen
+
         return next((s for s in reversed(self.screen_stack) if isinstance(s, TrainScreen)), None)
 
     def action_pause_run(self) -> None:
@@ -329,6 +348,8 @@ class NNTuiApp(App):
             train.action_stop()
 
     def action_activations(self) -> None:
+        from .screens.activations import ActivationScreen
+
         if not isinstance(self.screen, ActivationScreen):
             self.push_screen(ActivationScreen())
 
@@ -359,6 +380,8 @@ class NNTuiApp(App):
     async def action_quit(self) -> None:
         """Quit; a run in progress is asked about first (stop and keep its folder, or drop it),
         then unsaved changes of the experiment."""
+        from .screens.dialogs import ConfirmQuitRun
+
         train = self._train_screen()
         if train is None or not train.running:
             self._guard("quit", self.exit)

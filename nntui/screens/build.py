@@ -71,6 +71,7 @@ class BuildScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.selected = 0
+        self._deferred = False    # True until the first frame is painted (see on_mount)
         self.note = ""            # what the last change was ("undid: delete layer 2"), on the status line
         self._shown: dict[str, object] = {}
         self._found: dict[str, object] = {}
@@ -140,8 +141,17 @@ class BuildScreen(Screen):
         yield KeyFooter()
 
     async def on_mount(self) -> None:
+        # The first frame holds the stack, the layer editor and the tab in view; the other tabs'
+        # forms (some hundred widgets, 40% of the screen's) are built right after it is painted.
+        self._deferred = True
         await self.rebuild()
         self.query_one("#stack", DataTable).focus()
+        self.call_after_refresh(self._build_deferred)
+
+    async def _build_deferred(self) -> None:
+        if self._deferred:
+            self._deferred = False
+            await self.rebuild()
 
     # -- building the forms ---------------------------------------------------------------------------
 
@@ -151,10 +161,14 @@ class BuildScreen(Screen):
         self.refresh_stack()
         await self.build_editor()
         d = self.draft
-        for form, fields in (("#form-data", forms.data_fields(d)), ("#form-opt", forms.optimizer_fields(d)),
-                             ("#form-schedule", forms.schedule_fields(d)), ("#form-train", forms.train_fields(d)),
-                             ("#form-stop", forms.stopping_fields(d))):
-            await self._sync(self._widget(form), fields)
+        shown = self._widget("#panels").active
+        for form, pane, fields in (("#form-data", "tab-data", forms.data_fields), ("#form-opt", "tab-opt", forms.optimizer_fields),
+                                   ("#form-schedule", "tab-schedule", forms.schedule_fields),
+                                   ("#form-train", "tab-train", forms.train_fields),
+                                   ("#form-stop", "tab-stop", forms.stopping_fields)):
+            if self._deferred and pane != shown:
+                continue
+            await self._sync(self._widget(form), fields(d))
         self.refresh_info()
 
     async def _sync(self, container, specs: list[FieldSpec]) -> None:
