@@ -124,6 +124,8 @@ class _Run:
         reason, epochs_run = "completed", 0
         if model.backend == "numpy":
             self.tuner = ThreadTuner.for_run(exp.train.threads)
+        if model.defer:
+            model.put_training_data(self.x, self.y)   # once: the batches are gathered on the device
         try:
             for epoch in range(1, exp.train.epochs + 1):
                 reason = self._epoch(epoch)
@@ -147,6 +149,77 @@ class _Run:
             buf = self._xbuf[hi - lo] = np.empty((hi - lo, self.x.shape[1]), self.x.dtype)
         return np.take(self.x, idx, axis=0, out=buf), self.y[idx]
 
+    def _queued_steps(self, epoch: int, order, t0: float):
+        """The epoch's steps on a model that queues them (MLX on a GPU): each gathers its batch
+        on the device, and the host reads the summed loss and correct count every ``model.defer``
+        steps, at each progress event, before a pause or an inspection and at the epoch's end.
+        Returns (outcome or None, loss sum, correct, last learning rate); the outcome is "stopped"
+        or "diverged" (at the first step whose loss was not finite: the queued ones after it
+        changed nothing)."""
+        exp, model, control, emit = self.exp, self.model, self.control, self.emit
+        loss_sum, correct, seen, lr = 0.0, 0, 0, exp.optimizer.learning_rate
+        last_emit = t0
+        queued: list[int] = []     # the batch sizes of the steps since the last look
+        done = 0                   # the steps queued so far this epoch
+
+        def look() -> str | None:
+            nonlocal loss_sum, correct, seen
+            window_loss, window_right, good, bad = model.flush()
+            first = done - len(queued)             # the window's first batch, counted from 0
+            if good < len(queued):
+                self.train_seconds += time.perf_counter() - t0
+                emit(Diverged(epoch, first + good + 1, bad, f"loss became {bad} at epoch {epoch}, batch "
+                              f"{first + good + 1}; the model keeps its last finite weights. Try a lower learning "
+                              "rate, input scaling, or a smaller initial weight scale (he/glorot)."))
+                return "diverged"
+            loss_sum += window_loss
+            correct += window_right
+            seen += sum(queued)
+            queued.clear()
+            return None
+
+        for b in range(self.steps):
+            if (control.paused or control.stop_requested) and look() is not None:
+                return "diverged", loss_sum, correct, lr
+            if control.paused:
+                emit(Paused(epoch, b))
+                control.wait_while_paused()
+                emit(Resumed(epoch, b))
+            if control.stop_requested:
+                self.train_seconds += time.perf_counter() - t0
+                return "stopped", loss_sum, correct, lr
+            lo, hi = b * self.bs, min(self.n, (b + 1) * self.bs)
+            rows = slice(lo, hi) if order is None else order[lo:hi]
+            lr = self.rate(self.step) * control.lr_scale
+            if control.lr_scale != self.lr_scale:
+                self.lr_scale = control.lr_scale
+                emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
+            last = self.inspecting and b == self.steps - 1
+            if last:
+                if look() is not None:
+                    return "diverged", loss_sum, correct, lr
+                t_inspect = time.perf_counter()
+                self.inspector.before_step(model)
+                self.inspect_seconds += time.perf_counter() - t_inspect
+            model.queue_step(rows, lr)
+            queued.append(hi - lo)
+            done += 1
+            self.step += 1
+            now = time.perf_counter()
+            due = now - last_emit >= self.batch_event_interval
+            if len(queued) >= model.defer or due or b == self.steps - 1:
+                if look() is not None:
+                    return "diverged", loss_sum, correct, lr
+            if last:
+                t_inspect = time.perf_counter()
+                self.inspector.after_step(model)
+                self.inspect_seconds += time.perf_counter() - t_inspect
+            if due and seen:
+                last_emit = now
+                emit(BatchProgress(epoch, b + 1, self.steps, loss_sum / seen,
+                                   correct / seen if self.classification else None, lr, seen / (now - t0)))
+        return None, loss_sum, correct, lr
+
     def _epoch(self, epoch: int) -> str:
         """Train one epoch; returns completed, early_stopping, stopped or diverged."""
         exp, model, control, emit = self.exp, self.model, self.control, self.emit
@@ -159,7 +232,11 @@ class _Run:
         base_lr = exp.optimizer.learning_rate
         t0 = last_emit = time.perf_counter()
         loss_sum, correct, seen, lr = 0.0, 0, 0, base_lr
-        for b in range(self.steps):
+        if model.defer:
+            outcome, loss_sum, correct, lr = self._queued_steps(epoch, order, t0)
+            if outcome is not None:
+                return outcome
+        for b in range(self.steps if not model.defer else 0):
             if control.paused:
                 emit(Paused(epoch, b))
                 control.wait_while_paused()

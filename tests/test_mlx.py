@@ -223,3 +223,73 @@ def test_both_backends_implement_the_model_protocol():
     for name in ("numpy", "mlx"):
         model = engine.build_model(exp, 64, backend=name)
         assert isinstance(model, Model) and isinstance(model, ModelBase), name
+
+
+# -- the GPU path (queued steps, the training set on the device), checked on the CPU ------------
+
+def _queued_pair(exp, defer):
+    ds = engine.load_data(exp.data)
+    runs = []
+    for d in (0, defer):
+        model = engine.build_model(exp, ds.n_features, backend="mlx", defer=d)
+        events = []
+        result = engine.train(exp, data=ds, model=model, on_event=events.append)
+        runs.append((model, result, events))
+    return runs
+
+
+@pytest.mark.parametrize("defer", [1, 5, 64])
+def test_queued_steps_train_exactly_as_synchronised_ones(defer):
+    """The same compiled step on the same batches (gathered on the device from the same shuffled
+    order, the last one partial), so the weights agree bit for bit; the epoch's loss, summed on
+    the device in float32 rather than on the host, to rounding."""
+    exp = make_exp([{"units": 32, "activation": "relu"}, {"type": "dropout", "rate": 0.2},
+                    {"units": 10, "activation": "softmax"}],
+                   optimizer={"name": "adam", "learning_rate": 0.003}, train={"epochs": 3, "batch_size": 100})
+    (m0, r0, _), (m1, r1, _) = _queued_pair(exp, defer)
+    assert m1.defer == defer and m0.defer == 0
+    w0, w1 = m0.get_weights(), m1.get_weights()
+    for k in w0:
+        np.testing.assert_array_equal(w0[k], w1[k], err_msg=k)
+    for a, b in zip(r0.history, r1.history):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
+        assert b["accuracy"] == a["accuracy"]
+        assert b["val_loss"] == a["val_loss"]
+    assert m1.iterations == m0.iterations == 3 * 13
+
+
+def test_queued_steps_stop_at_the_first_non_finite_loss():
+    """A learning rate that blows up: the queued run reports divergence at the same batch as the
+    synchronised one, and keeps the same last finite weights (the steps queued after the bad one
+    changed nothing)."""
+    big = {"units": 64, "activation": "relu", "initializer": "random_normal", "init_scale": 5.0}
+    exp = make_exp([big, big, {"units": 10, "activation": "softmax"}],
+                   optimizer={"name": "sgd", "learning_rate": 500.0}, train={"epochs": 3, "batch_size": 32})
+    (m0, r0, e0), (m1, r1, e1) = _queued_pair(exp, 16)
+    d0 = [e for e in e0 if e.kind == "diverged"]
+    d1 = [e for e in e1 if e.kind == "diverged"]
+    assert r0.reason == r1.reason == "diverged" and len(d0) == len(d1) == 1
+    assert (d1[0].epoch, d1[0].batch) == (d0[0].epoch, d0[0].batch)
+    assert m1.weights_finite()
+    w0, w1 = m0.get_weights(), m1.get_weights()
+    for k in w0:
+        np.testing.assert_array_equal(w0[k], w1[k], err_msg=k)
+
+
+def test_queued_steps_can_be_stopped_and_report_progress():
+    exp = make_exp([{"units": 16, "activation": "relu"}, {"units": 10, "activation": "softmax"}],
+                   train={"epochs": 50, "batch_size": 16})
+    ds = engine.load_data(exp.data)
+    model = engine.build_model(exp, ds.n_features, backend="mlx", defer=8)
+    control = engine.TrainingControl()
+    seen = []
+
+    def on_event(e):
+        seen.append(e)
+        if e.kind == "epoch_end" and e.epoch == 2:
+            control.stop()
+
+    result = engine.train(exp, data=ds, model=model, control=control, on_event=on_event, batch_event_interval=0.0)
+    assert result.reason == "stopped" and result.metrics["epochs_run"] == 2
+    batches = [e for e in seen if e.kind == "batch"]
+    assert batches and all(0 < e.loss < 10 and 0 <= e.accuracy <= 1 for e in batches)

@@ -37,6 +37,10 @@ class ModelBase:
     ``_penalty_value`` and ``EVAL_CHUNK``."""
 
     EVAL_CHUNK = 2048
+    #: steps the trainer queues between two synchronisations with the host (0: every step hands
+    #: back its loss). A model with ``defer`` also has ``put_training_data``, ``queue_step`` and
+    #: ``flush`` (the MLX backend on a GPU; engine.trainer).
+    defer = 0
 
     def _common(self, exp, input_dim: int, dtype) -> None:
         self.experiment = exp

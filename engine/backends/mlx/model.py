@@ -20,6 +20,9 @@ from . import ops
 from .optimizers import init_state, update
 
 EVAL_CHUNK = 4096
+#: on a GPU, steps queued between two synchronisations with the host: the loss and the correct
+#: count are summed on the device and read every DEFER_GPU steps (and at each progress event)
+DEFER_GPU = 16
 
 
 def _device():
@@ -30,7 +33,8 @@ class MlxModel(ModelBase):
     backend = "mlx"
     EVAL_CHUNK = EVAL_CHUNK
 
-    def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32, compiled: bool = True):
+    def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32, compiled: bool = True,
+                 defer: int | None = None):
         if np.dtype(dtype) != np.float32:
             raise ValueError("the mlx backend computes in float32")
         self._common(exp, input_dim, np.float32)
@@ -52,6 +56,13 @@ class MlxModel(ModelBase):
         self.compiled = compiled
         self.traces = 0
         self._step = mx.compile(self._step_fn) if compiled else self._step_fn
+        # defer: queued steps per host synchronisation (default: DEFER_GPU on a GPU, none on a CPU,
+        # where the host and the device are the same cores); tests set it to check the path on a CPU
+        self.defer = (DEFER_GPU if self.device == "gpu" else 0) if defer is None else int(defer)
+        self._data: tuple | None = None
+        self._window: tuple | None = None
+        self._queued = 0
+        self._alive = mx.array(True)
 
     # -- the step ---------------------------------------------------------------------------------
 
@@ -60,33 +71,79 @@ class MlxModel(ModelBase):
         loss = ops.data_loss(self.plan, out, logits, t) + ops.penalty(self.plan, trainable, frozen)
         return loss, out, new_stats
 
-    def _step_fn(self, trainable, frozen, stats, opt_state, key, x, t, lr, step):
+    def _step_fn(self, trainable, frozen, stats, opt_state, key, x, t, lr, step, alive):
         self.traces += 1  # compiled: this Python body runs only when MLX traces a new input shape
         key, sub = mx.random.split(key)
         (loss, out, new_stats), grads = mx.value_and_grad(self._loss_fn)(trainable, frozen, stats, sub, x, t)
-        finite = mx.isfinite(loss)
+        # A non-finite loss leaves everything as it was (the trainer then reports divergence), and
+        # so does every step queued after one (``alive`` false), until the host has looked.
+        go = mx.logical_and(mx.isfinite(loss), alive)
         new_params, new_opt = update(self.opt_name, self.opt_settings, trainable, grads, opt_state, lr, step)
-        # A non-finite loss leaves everything as it was (the trainer then reports divergence).
-        keep = lambda new, old: {k: mx.where(finite, new[k], old[k]) for k in old}  # noqa: E731
+        keep = lambda new, old: {k: mx.where(go, new[k], old[k]) for k in old}  # noqa: E731
         new_params = keep(new_params, trainable)
         new_opt = {name: keep(new_opt[name], opt_state[name]) for name in opt_state}
         stats = {**stats, **keep(new_stats, {k: stats[k] for k in new_stats})}
-        return loss, ops.correct(self.plan, out, t), new_params, stats, new_opt, key
+        return loss, ops.correct(self.plan, out, t), new_params, stats, new_opt, key, go
 
     def train_step(self, x, y, lr: float) -> tuple[float, int]:
         """One optimizer step on a batch: (loss with penalties, correct predictions). A non-finite
         loss is returned without touching the weights."""
         x = mx.array(np.asarray(x, dtype=np.float32))
         t = mx.array(self._targets(y))
-        loss, ok, params, stats, opt_state, key = self._step(
+        loss, ok, params, stats, opt_state, key, _ = self._step(
             self.trainable, self.frozen, self.stats, self.opt_state, self.key, x, t,
-            mx.array(lr, dtype=mx.float32), mx.array(self.iterations + 1, dtype=mx.float32))
+            mx.array(lr, dtype=mx.float32), mx.array(self.iterations + 1, dtype=mx.float32), self._alive)
         loss_value = float(loss.item())
         self.key = key
         if np.isfinite(loss_value):
             self.trainable, self.stats, self.opt_state = params, stats, opt_state
             self.iterations += 1
         return loss_value, int(ok.item()) if self.loss in L.CLASSIFICATION else 0
+
+    # -- queued steps (a GPU): the training set on the device, the host synchronising every few ----
+
+    def put_training_data(self, x, y) -> None:
+        """The training set on the device, once a run: each queued step gathers its batch there."""
+        self._data = (mx.array(np.asarray(x, dtype=np.float32)), mx.array(self._targets(y)))
+        self._window = None
+
+    def queue_step(self, rows, lr: float) -> None:
+        """One step on ``rows`` (a slice or an index array) of the training set put on the device,
+        without waiting for it: the loss and the correct count are added up on the device for the
+        next :meth:`flush`. After a non-finite loss the queued steps change nothing."""
+        dx, dt = self._data
+        if isinstance(rows, slice):
+            x, t = dx[rows], dt[rows]
+        else:
+            index = mx.array(np.asarray(rows, dtype=np.uint32))
+            x, t = mx.take(dx, index, axis=0), mx.take(dt, index, axis=0)
+        if self._window is None:
+            zero = mx.array(0.0, dtype=mx.float32)
+            self._window = (zero, mx.array(0, dtype=mx.int32), mx.array(True), mx.array(0, dtype=mx.int32), zero)
+        loss_sum, right, alive, good, bad = self._window
+        loss, ok, params, stats, opt_state, key, go = self._step(
+            self.trainable, self.frozen, self.stats, self.opt_state, self.key, x, t,
+            mx.array(lr, dtype=mx.float32), mx.array(self.iterations + 1, dtype=mx.float32), alive)
+        self.trainable, self.stats, self.opt_state, self.key = params, stats, opt_state, key
+        self.iterations += 1
+        self._queued += 1
+        n = x.shape[0]
+        self._window = (loss_sum + mx.where(go, loss * n, 0.0), right + mx.where(go, ok, 0).astype(mx.int32), go,
+                        good + go.astype(mx.int32), mx.where(mx.logical_and(alive, mx.logical_not(go)), loss, bad))
+        mx.async_eval(self._window, self.trainable, self.opt_state, self.stats, self.key)  # the device starts now
+
+    def flush(self) -> tuple[float, int, int, float]:
+        """Wait for the queued steps: (sum of loss x batch size, correct predictions, steps that
+        ran before the first non-finite loss, that loss or 0), and start a new window."""
+        if self._window is None:
+            return 0.0, 0, 0, 0.0
+        loss_sum, right, _alive, good, bad = self._window
+        self._window = None
+        mx.eval(loss_sum, right, good, bad)
+        good_steps = int(good.item())
+        self.iterations -= self._queued - good_steps     # the steps after a non-finite loss did nothing
+        self._queued = 0
+        return float(loss_sum.item()), int(right.item()), good_steps, float(bad.item())
 
     # -- the protocol the trainer and scripts use --------------------------------------------------
 
