@@ -140,20 +140,26 @@ def gemm_bound(batch: int, repeats: int, with_first_input_grad: bool = False) ->
     return batch / best
 
 
-def torch_rates(batch: int, steps: int, compiled: bool) -> float | None:
+def torch_rates(batch: int, steps: int, compiled: bool, device: str = "cpu") -> float | None:
+    """samples/s of PyTorch's own training loop (second pass). On a GPU the data lives on the
+    device, batches are gathered there and the loss is read every SYNC steps, as the MLX
+    backend does (engine.backends.mlx.model.DEFER_GPU); on the CPU every step's loss is read."""
     try:
         import torch
     except ImportError:
         return None
+    if device == "cuda" and not torch.cuda.is_available():
+        return None
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, HIDDEN),
-                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
+                                torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10)).to(device)
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = batch * steps
     g = torch.Generator().manual_seed(0)
-    x = torch.rand(n, 784, generator=g)
-    y = torch.randint(0, 10, (n,), generator=g)
+    x = torch.rand(n, 784, generator=g).to(device)
+    y = torch.randint(0, 10, (n,), generator=g).to(device)
+    sync = 1 if device == "cpu" else SYNC
 
     def step(xb, yb):
         opt.zero_grad(set_to_none=True)
@@ -164,15 +170,24 @@ def torch_rates(batch: int, steps: int, compiled: bool) -> float | None:
 
     fn = torch.compile(step) if compiled else step
     for _ in range(5):  # warm-up (and compilation)
-        fn(x[:batch], y[:batch])
+        fn(x[:batch], y[:batch]).item()
     for _ in range(2):  # two passes over the data, like the NumPy figure; the second is reported
-        perm = torch.randperm(n, generator=g)
+        perm = torch.randperm(n, generator=g).to(device)
         t0 = time.perf_counter()
+        total = None
         for i in range(steps):
             idx = perm[i * batch:(i + 1) * batch]
-            fn(x[idx], y[idx]).item()
+            loss = fn(x[idx], y[idx])
+            total = loss.detach() if total is None else total + loss.detach()
+            if (i + 1) % sync == 0:
+                total.item()
+        total.item()
         rate = n / (time.perf_counter() - t0)
     return rate
+
+
+#: on a GPU, steps between two reads of the loss (the MLX backend's DEFER_GPU)
+SYNC = 16
 
 
 REPEATS = 3
@@ -220,6 +235,8 @@ def worker(kind: str, batch: int, steps: int) -> None:
         value = mlx_engine(batch, steps, compiled=kind == "mlx")
     elif kind in ("bound", "bound9"):
         value = gemm_bound(batch, steps, with_first_input_grad=kind == "bound9")
+    elif kind in ("cuda", "cuda-compile"):
+        value = torch_rates(batch, steps, compiled=kind == "cuda-compile", device="cuda")
     else:
         value = torch_rates(batch, steps, compiled=kind == "compile")
     print(json.dumps(value))
@@ -236,9 +253,14 @@ def main() -> None:
     ap.add_argument("--no-mlx", action="store_true")
     ap.add_argument("--hidden", type=int, default=512, help="width of both hidden layers (4096: the wide model)")
     ap.add_argument("--long", action="store_true", help="also train 3 epochs on random labels and report each")
-    ap.add_argument("--repeats", type=int, default=REPEATS, help="fresh-process runs per figure (best kept)")
+    ap.add_argument("--repeats", type=int, default=REPEATS, help="interleaved rounds (the median kept)")
+    ap.add_argument("--gpu", action="store_true",
+                    help="the GPU table instead: the MLX backend (through engine.train) beside PyTorch CUDA")
     args = ap.parse_args()
     globals()["REPEATS"] = args.repeats
+    if args.gpu:
+        gpu_table(args)
+        return
     os.environ["BENCH_HIDDEN"] = str(args.hidden)  # the worker processes read it
     have_torch = False
     if not args.no_torch:
@@ -281,6 +303,30 @@ def main() -> None:
               flush=True)
     if mlx_device:
         print(f"mlx device: {mlx_device}")
+
+def gpu_table(args) -> None:
+    """MLX (compiled step, the training set on the device, the host reading the loss every 16
+    steps) beside PyTorch CUDA eager and torch.compile, doing the same; samples/s, medians of the
+    interleaved rounds."""
+    os.environ["BENCH_HIDDEN"] = str(args.hidden)
+    print(f"{cpu_model()}; medians of {REPEATS} interleaved rounds of fresh processes")
+    try:
+        import torch
+        print(f"torch {torch.__version__}, cuda {torch.cuda.is_available() and torch.cuda.get_device_name(0)}")
+    except ImportError:
+        print("torch not installed: the PyTorch columns are empty")
+    print(f"\ntraining samples/s, 784-{args.hidden}-{args.hidden}-10 RMSprop, on the GPU")
+    print(f"{'batch':>6} {'mlx':>10} {'torch':>10} {'compile':>10}  mlx/torch  mlx/compile   mlx device")
+    for b in args.batches:
+        steps = max(50, int(args.seconds * 200_000 / b))     # about args.seconds at 200,000 samples/s
+        got = measure_rounds({"mlx": steps, "cuda": steps, "cuda-compile": steps}, b)
+        mlx, eager, comp = got["mlx"], got["cuda"], got["cuda-compile"]
+        rate = (mlx or {}).get("rate")
+        fmt = lambda v: f"{v:>10,.0f}" if v else f"{'-':>10}"  # noqa: E731
+        ratio = lambda a, c: f"{a / c:>9.2f}x" if a and c else f"{'-':>10}"  # noqa: E731
+        print(f"{b:>6} {fmt(rate)} {fmt(eager)} {fmt(comp)} {ratio(rate, eager)} {ratio(rate, comp):>12}   "
+              f"{(mlx or {}).get('device', '-')}", flush=True)
+
 
 if __name__ == "__main__":
     main()
