@@ -231,9 +231,29 @@ def test_ctrl_c_while_reading_a_big_csv_is_a_message(tmp_path):
     (tmp_path / "big.toml").write_text('[data]\nname = "csv"\npath = "big.csv"\n[model]\n[[model.layers]]\nunits = 2\n'
                                        'activation = "softmax"\n')
     run = start("train", "big.toml", cwd=tmp_path)
-    time.sleep(1.0)                       # importing, then reading 300,000 rows
+    opened = wait_until_open(run, tmp_path / "big.csv")   # reading its 300,000 rows
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err, err
     assert not (tmp_path / "runs").exists(), "no run folder for a run that never started"
+    assert opened is not False, "the file was never seen open: the signal may have come before the reading"
+
+
+def wait_until_open(proc, path: Path, timeout: float = 30.0) -> bool | None:
+    """Wait until ``proc`` holds ``path`` open (Linux: /proc/PID/fd): True, or False if it never
+    did; None where that cannot be seen (after a second instead)."""
+    fds = Path(f"/proc/{proc.pid}/fd")
+    if not fds.parent.exists():
+        time.sleep(1.0)
+        return None
+    target = str(path.resolve())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if any(os.readlink(fd) == target for fd in fds.iterdir()):
+                return True
+        except OSError:        # an fd closed while we looked
+            pass
+        time.sleep(0.002)
+    return False
