@@ -380,10 +380,14 @@ async def test_the_unsaved_changes_question_moves_with_arrows_and_starts_on_canc
         await pilot.pause()
         assert type(app.screen).__name__ == "ConfirmDiscard"
         assert app.focused.id == "cancel", "enter right away is the safe choice"
+        await pilot.press("right")
+        assert app.focused.id == "cancel", "right from the last button stays there, it does not wrap to Save"
         await pilot.press("left")
         assert app.focused.id == "discard"
         await pilot.press("left")
         assert app.focused.id == "save"
+        await pilot.press("left")
+        assert app.focused.id == "save", "nor left from the first to Cancel"
         await pilot.press("right")
         assert app.focused.id == "discard"
         await pilot.press("right", "enter")              # Cancel

@@ -103,10 +103,11 @@ class FilePicker(ModalScreen[Path | None]):
 
 class Ask(ModalScreen[str]):
     """A question with buttons; returns the id of the one pressed. Left and right move between
-    them, enter presses the one with focus (Cancel at first: the safe choice), escape cancels."""
+    them and stop at the ends (right from Cancel, the last, does not wrap round to Save), enter
+    presses the one with focus (Cancel at first: the safe choice), escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "cancel"), Binding("left", "app.focus_previous", show=False),
-                Binding("right", "app.focus_next", show=False)]
+    BINDINGS = [Binding("escape", "cancel", "cancel"), Binding("left", "move(-1)", show=False),
+                Binding("right", "move(1)", show=False)]
     CSS_PATH = "dialogs.tcss"
 
     def __init__(self, question: str, buttons: tuple[tuple[str, str, str], ...]) -> None:
@@ -126,6 +127,11 @@ class Ask(ModalScreen[str]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
+
+    def action_move(self, step: int) -> None:
+        buttons = list(self.query(Button))
+        here = buttons.index(self.focused) if self.focused in buttons else len(buttons) - 1
+        buttons[max(0, min(len(buttons) - 1, here + step))].focus()
 
     def action_cancel(self) -> None:
         self.dismiss("cancel")
