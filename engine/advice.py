@@ -40,6 +40,11 @@ def advise(exp, n_classes: int | None = None, task: str | None = None,
         out.append(Advice("warning", f"{len(saturating)} sigmoid/tanh hidden layers: their derivatives are at most "
                           "0.25 / 1 and shrink the gradient layer by layer (vanishing gradients). ReLU with "
                           "he_normal, or batch norm, keeps it alive.", saturating[0]))
+    selu = [i for i, layer in hidden if layer.activation == "selu" and layer.initializer != "lecun_normal"]
+    if selu:
+        out.append(Advice("info", f"Layer {selu[0]}: selu self-normalises only with lecun_normal weights "
+                          f"(Klambauer et al.); {len(selu)} selu layer{'s' if len(selu) > 1 else ''} use another "
+                          "initializer.", selu[0]))
     if n_classes and task != "regression":
         for i, layer in hidden:
             if layer.units < n_classes:
@@ -56,7 +61,8 @@ def advise(exp, n_classes: int | None = None, task: str | None = None,
             and out_layer.units > 2:
         out.append(Advice("warning", f"Sigmoid on {out_layer.units} classes with categorical cross-entropy: the "
                           "outputs are not a distribution. Use softmax.", last))
-    if loss != "mse" and out_layer.activation in ("linear", "relu", "leaky_relu", "tanh"):
+    if loss != "mse" and out_layer.activation in ("linear", "relu", "leaky_relu", "tanh", "elu", "selu", "gelu",
+                                                  "gelu_tanh", "swish"):
         out.append(Advice("warning", f"A {out_layer.activation} output with {loss}: cross-entropy expects "
                           "probabilities. Use softmax (or sigmoid for one unit).", last))
     if n_classes and task:

@@ -31,6 +31,13 @@ def test_saturating_stack_vanishes():
     assert "vanishing" not in texts(exp([{"units": 32, "activation": "sigmoid"}] * 2 + [GOOD[1]]))
 
 
+def test_selu_wants_lecun_normal():
+    selu = {"units": 32, "activation": "selu"}
+    assert "lecun_normal" in texts(exp([selu, selu, GOOD[1]]))
+    assert "lecun_normal" not in texts(exp([{**selu, "initializer": "lecun_normal"}] * 2 + [GOOD[1]]))
+    assert "cross-entropy expects probabilities" in texts(exp([GOOD[0], {"units": 10, "activation": "gelu"}]))
+
+
 def test_bottleneck_layer():
     assert "information bottleneck" in texts(exp([GOOD[0], {"units": 2}, GOOD[1]]))
 

@@ -8,7 +8,9 @@ from engine.backends.numpy.layers import Dropout
 
 from .conftest import make_exp
 
-ACTS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
+ACTS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "elu", "selu", "gelu", "gelu_tanh", "swish"]
+#: outputs not confined to (0, 1): the cross-entropy checks keep them inside it
+UNBOUNDED = ("relu", "leaky_relu", "linear", "elu", "selu", "gelu", "gelu_tanh", "swish")
 LOSSES = ["sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy", "mse"]
 
 
@@ -73,20 +75,21 @@ def test_every_output_activation_with_every_loss(act, loss):
     x, y, k, _ = problem(loss)
     layers = [{"units": 7, "activation": "tanh", "initializer": "glorot_normal"},
               {"units": k, "activation": act, "initializer": "glorot_normal"}]
-    if act in ("relu", "leaky_relu", "linear") and loss != "mse":
+    if act in UNBOUNDED and loss != "mse":
         # cross-entropy on unbounded outputs: keep them inside (0, 1) where the loss is defined
         layers[1]["initializer"] = "random_uniform"
         layers[1]["init_scale"] = 0.05
         x = np.abs(x)
     model = build(layers, loss, x.shape[1])
-    if act in ("relu", "leaky_relu", "linear") and loss != "mse":
+    if act in UNBOUNDED and loss != "mse":
         w = model.get_weights()
         w["1.bias"][:] = 0.3
         model.set_weights(w)
     numeric_check(model, x, y)
 
 
-@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "leaky_relu", "linear"])
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "elu", "selu", "gelu",
+                                 "gelu_tanh", "swish"])
 def test_hidden_activations(act):
     x, y, k, _ = problem("sparse_categorical_crossentropy")
     model = build([{"units": 6, "activation": act, "initializer": "he_normal"},

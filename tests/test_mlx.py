@@ -43,6 +43,11 @@ ARCHS = {
     "mse": ([{"units": 16, "activation": "tanh"}, {"units": 10, "activation": "linear"}], "mse", {}),
     "binary": ([{"units": 8, "activation": "relu"}, {"units": 1, "activation": "sigmoid"}], "binary_crossentropy",
                {"data": {"name": "moons"}}),
+    "elu-selu-gelu-swish": ([{"units": 16, "activation": "elu"}, {"units": 16, "activation": "selu",
+                                                                   "initializer": "lecun_normal"},
+                             {"units": 12, "activation": "gelu"}, {"units": 12, "activation": "gelu_tanh"},
+                             {"units": 10, "activation": "swish"}, {"units": 10, "activation": "softmax"}],
+                            "sparse_categorical_crossentropy", {}),
     "frozen": ([{"units": 16, "activation": "relu", "trainable": False}, {"type": "batchnorm", "trainable": False},
                 {"units": 10, "activation": "softmax"}], "sparse_categorical_crossentropy", {}),
 }
@@ -213,7 +218,7 @@ def test_the_mlx_tables_know_every_registry_name():
     assert set(ops.FUSED_LOSSES) == {n for n in LOSSES.names() if n != "mse"}
     assert set(optimizers.STEPS) == set(optimizers.INIT) == set(OPTIMIZERS.names())
     with pytest.raises(KeyError):
-        ops.activate("swish", None, 0.0)
+        ops.activate("mish", None, 0.0)
 
 
 def test_both_backends_implement_the_model_protocol():

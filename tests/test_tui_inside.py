@@ -121,14 +121,20 @@ async def test_activation_viewer_draws_the_engines_functions(tmp_path, monkeypat
         (x, y), (_, dy) = plot_series(screen.query_one("#function"))
         assert screen.chosen == "relu"
         assert all(d == (1.0 if xi > 0 else 0.0) for xi, d in zip(x, dy))
-        assert len(plot_series(screen.query_one("#derivatives"))) == 5
+        from nntui.screens.activations import NAMES
+        assert len(plot_series(screen.query_one("#derivatives"))) == len(NAMES) == 10   # elu ... swish too
+        for _ in range(NAMES.index("gelu") - NAMES.index("relu")):
+            await pilot.press("down")
+        await pilot.pause()
+        (x, y), (_, dy) = plot_series(screen.query_one("#function"))
+        assert screen.chosen == "gelu" and min(y) < -0.16 and max(dy) > 1.12      # the dip, the overshoot
         await pilot.press("escape")
         assert isinstance(app.screen, BuildScreen)
 
 
 def test_the_viewer_derivatives_match_finite_differences():
     x = np.linspace(-5, 5, 201)
-    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "linear"):
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "swish", "linear"):
         _, dy = curve(name, x)
         h = 1e-6
         numeric = (curve(name, x + h)[0] - curve(name, x - h)[0]) / (2 * h)

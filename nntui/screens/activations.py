@@ -18,9 +18,10 @@ from ..widgets.footer import KeyFooter
 from ..widgets.titlebar import TitleBar
 
 #: the element-wise activations (softmax normalises a whole vector; for two classes it is sigmoid)
-NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "swish", "linear")
 COLOURS = {"sigmoid": (230, 120, 60), "tanh": (200, 90, 200), "relu": (80, 170, 255), "leaky_relu": (90, 200, 140),
-           "linear": (170, 170, 170)}
+           "elu": (120, 220, 220), "selu": (240, 150, 170), "gelu": (160, 140, 255), "gelu_tanh": (110, 110, 230),
+           "swish": (210, 200, 120), "linear": (170, 170, 170)}
 NOTES = {
     "sigmoid": "The derivative is at most 0.25 (at 0) and nearly 0 beyond |x| = 5. Backpropagation multiplies by it at "
                "every layer: through ten sigmoid layers a gradient shrinks by at least 0.25^10, about 1e-6. "
@@ -32,6 +33,16 @@ NOTES = {
             "input is negative for every sample is dead and never recovers (preset dying-relu).",
     "leaky_relu": "ReLU with a small slope (0.01 by default) for negative inputs: the derivative is never 0, so "
                   "units cannot die.",
+    "elu": "z above 0, e^z - 1 below: negative outputs down to -1 keep the layer's mean near zero, and the "
+           "derivative e^z fades smoothly instead of stopping at 0, so units do not die.",
+    "selu": "ELU scaled by 1.0507 with alpha 1.6733 (Klambauer et al.): with lecun_normal weights and no other "
+            "normalisation, each layer's outputs drift back towards mean 0 and variance 1 (self-normalising).",
+    "gelu": "z times the normal distribution's probability that a value is below z (Hendrycks and Gimpel): ReLU's "
+            "shape, smoothed, with a small dip below 0; the activation of BERT and GPT.",
+    "gelu_tanh": "GELU through tanh instead of erf (Keras's approximate=True): within 0.0005 of the exact curve, "
+                 "cheaper where erf is slow.",
+    "swish": "z times sigmoid(z) (also called SiLU; Ramachandran et al. found it by search): smooth, non-monotonic "
+             "below 0, derivative slightly above 1 near z = 2.4.",
     "linear": "Derivative 1 everywhere, but a stack of linear layers is a single linear map: depth adds nothing. "
               "Used for regression outputs.",
 }
@@ -41,7 +52,7 @@ def curve(name: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The activation and its derivative at ``x``, from the engine's forward and backward."""
     act = make_activation(name)
     y = act.forward(x.copy())
-    return y, act.backward(y, np.ones_like(x))
+    return y, act.backward(y, np.ones_like(x), x)
 
 
 class ActivationScreen(Screen):

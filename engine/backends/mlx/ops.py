@@ -25,6 +25,8 @@ class Plan:
         return cls(tuple(exp.model.layers), exp.model.loss, fused(exp.model.loss, exp.model.output.activation))
 
 
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
 #: The activations by their registry names (engine/nn/activations.py has the formulas); a name
 #: missing here is a KeyError, never a silent linear layer (tests check the key sets match).
 ACTIVATIONS = {
@@ -34,6 +36,11 @@ ACTIVATIONS = {
     "sigmoid": lambda z, slope: mx.sigmoid(z),
     "tanh": lambda z, slope: mx.tanh(z),
     "softmax": lambda z, slope: mx.softmax(z, axis=-1),
+    "elu": lambda z, slope: mx.where(z > 0, z, mx.expm1(mx.minimum(z, 0.0))),
+    "selu": lambda z, slope: _SELU_SCALE * mx.where(z > 0, z, _SELU_ALPHA * mx.expm1(mx.minimum(z, 0.0))),
+    "gelu": lambda z, slope: 0.5 * z * (1 + mx.erf(z * 0.7071067811865476)),
+    "gelu_tanh": lambda z, slope: 0.5 * z * (1 + mx.tanh(0.7978845608028654 * (z + 0.044715 * z * z * z))),
+    "swish": lambda z, slope: z * mx.sigmoid(z),
 }
 
 

@@ -59,7 +59,7 @@ class Dense(Layer):
         np.dot(x, w, out=z)
         z += b
         self.x = x
-        if self.is_output:  # keep the logits for a fused, stable loss
+        if self.is_output or self.activation.needs_z:  # the logits for a fused loss; z for GELU's derivative
             self.z = z
             self.a = self.activation.forward(z, out=self.buffer("a", z.shape, z.dtype))
         else:
@@ -69,7 +69,8 @@ class Dense(Layer):
     def backward(self, dout, want_params, want_input, dz_ready=False, scale=1.0):
         """``scale``: the factor the incoming gradient carries (the optimizer's gradient scale),
         applied to the penalty terms too."""
-        dz = dout if dz_ready else self.activation.backward(self.a, dout)
+        dz = dout if dz_ready else self.activation.backward(
+            self.a, dout, self.z if self.activation.needs_z else None)
         w = self.params["kernel"]
         if want_params:
             gw = self.grads["kernel"]
