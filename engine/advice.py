@@ -13,7 +13,7 @@ from .names import OPTIMIZERS
 from .spec import DenseSpec
 
 #: learning rates above these are very large for the optimizer (Keras's defaults are 10-100x lower)
-LARGE_LR = {"sgd": 1.0, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01, "adamax": 0.02}
+LARGE_LR = {"sgd": 1.0, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01, "adamax": 0.02, "adamw": 0.01, "nadam": 0.01}
 
 
 @dataclass(frozen=True)

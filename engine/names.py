@@ -39,14 +39,23 @@ LOSSES.add("categorical_crossentropy", None, ("cce", "categorical_cross_entropy"
 LOSSES.add("binary_crossentropy", None, ("bce", "binary_cross_entropy"))
 LOSSES.add("mse", None, ("mean_squared_error", "squared_error"))
 
+#: the settings every optimizer has, as Keras's base optimizer does: decoupled weight decay and
+#: gradient clipping (per weight tensor's norm, the global norm, each value); 0 is off (TOML has
+#: no None). A file leaves out the ones at their optimizer's default.
+COMMON = {"weight_decay": 0.0, "clipnorm": 0.0, "global_clipnorm": 0.0, "clipvalue": 0.0}
+_ADAM = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+
 #: each optimizer's settings and their defaults (Keras's), the learning rate included: the spec
 #: allows exactly these keys
 OPTIMIZERS: Registry[dict] = Registry("optimizer")
-OPTIMIZERS.add("sgd", {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False}, ("gradient_descent",))
-OPTIMIZERS.add("adagrad", {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7})
-OPTIMIZERS.add("rmsprop", {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7}, ("rms_prop",))
-OPTIMIZERS.add("adam", {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7})
-OPTIMIZERS.add("adamax", {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7})
+OPTIMIZERS.add("sgd", {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False, **COMMON}, ("gradient_descent",))
+OPTIMIZERS.add("adagrad", {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7, **COMMON})
+OPTIMIZERS.add("rmsprop", {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, **COMMON},
+               ("rms_prop",))
+OPTIMIZERS.add("adam", {**_ADAM, **COMMON})
+OPTIMIZERS.add("adamax", {**_ADAM, **COMMON})
+OPTIMIZERS.add("adamw", {**_ADAM, **COMMON, "weight_decay": 0.004}, ("adam_w",))    # Keras's AdamW default
+OPTIMIZERS.add("nadam", {**_ADAM, **COMMON})
 
 #: each learning-rate schedule's settings and their defaults
 SCHEDULES: Registry[dict] = Registry("schedule")

@@ -49,6 +49,11 @@ class Draft:
         self._tell(what or f"loaded {exp.name or 'experiment'}", True)
 
     def _reset(self, data: dict) -> None:
+        opt = data.get("optimizer")
+        if isinstance(opt, dict) and opt.get("name") in OPTIMIZERS.names():
+            # every setting of the optimizer in its form, the ones a file leaves out at their defaults
+            data["optimizer"] = {"name": opt["name"], **OPTIMIZERS.get(opt["name"]).defaults,
+                                 **{k: v for k, v in opt.items() if k != "name"}}
         self.data = data
         self.saved = copy.deepcopy(self.data)
         self.undo_stack: list[tuple[str, dict]] = []

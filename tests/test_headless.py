@@ -139,9 +139,9 @@ def test_bad_inputs_exit_2_with_the_reason(tmp_path):
     r = nntui("train", bad)
     assert r.returncode == 2 and "syntax.toml: not valid TOML" in r.stderr and "line 4" in r.stderr
     invalid = tmp_path / "invalid.toml"
-    invalid.write_text('[model]\n[[model.layers]]\nunits = 10\nactivation = "softmax"\n[optimizer]\nname = "adamw"\n')
+    invalid.write_text('[model]\n[[model.layers]]\nunits = 10\nactivation = "softmax"\n[optimizer]\nname = "lion"\n')
     r = nntui("train", invalid)
-    assert r.returncode == 2 and "invalid.toml: optimizer.name: unknown optimizer 'adamw'" in r.stderr
+    assert r.returncode == 2 and "invalid.toml: optimizer.name: unknown optimizer 'lion'" in r.stderr
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     r = nntui("train", "--preset", "digits", "--report", blocker / "run")

@@ -78,6 +78,11 @@ OPTIMIZERS = [
     {"name": "rmsprop", "learning_rate": 0.002, "momentum": 0.5},
     {"name": "adam", "learning_rate": 0.002},
     {"name": "adamax", "learning_rate": 0.002},
+    {"name": "adamw", "learning_rate": 0.002},
+    {"name": "nadam", "learning_rate": 0.002},
+    {"name": "sgd", "learning_rate": 0.05, "clipnorm": 0.05, "weight_decay": 0.1},
+    {"name": "rmsprop", "learning_rate": 0.002, "global_clipnorm": 0.1, "clipvalue": 0.002},
+    {"name": "adam", "learning_rate": 0.002, "clipvalue": 0.001, "weight_decay": 0.05},
 ]
 
 

@@ -34,6 +34,14 @@ def test_an_implementation_of_an_unnamed_thing_is_refused():
 
 
 def test_a_wrong_name_says_what_is_allowed():
-    with pytest.raises(engine.SpecError, match="optimizer.name.*unknown optimizer 'adamw'; valid: sgd, adagrad, rmsprop"):
+    with pytest.raises(engine.SpecError, match="optimizer.name.*unknown optimizer 'lion'; valid: sgd, adagrad, rmsprop"):
         engine.Experiment.from_dict({"model": {"layers": [{"units": 3, "activation": "softmax"}]},
-                                     "optimizer": {"name": "adamw"}})
+                                     "optimizer": {"name": "lion"}})
+
+
+def test_every_table_keyed_by_optimizer_knows_every_optimizer():
+    """The advice's large learning rates and the memory estimate's state slots: a new optimizer
+    missing from either was a KeyError in the builder."""
+    from engine.advice import LARGE_LR
+    from engine.backends.plan import OPTIMIZER_SLOTS
+    assert set(LARGE_LR) == set(OPTIMIZER_SLOTS) == set(names.OPTIMIZERS.names())

@@ -160,3 +160,106 @@ def test_model_step_equals_gradients_then_formula():
     for k, gs in grads_seen.items():
         ref, _ = keras_rmsprop_reference(w[k], gs, 0.01)
         np.testing.assert_allclose(after[k], ref, rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+# -- what Keras users reach for next: Nadam, AdamW, weight decay on any optimizer, clipping --------
+
+def test_nadam_by_hand():
+    """Keras's Nadam, one scalar at a time: u_t = b1 (1 - 0.5 * 0.96^t), P_t their product."""
+    b1, b2, eps, lr = 0.9, 0.999, 1e-7, 0.01
+    product = [1.0]
+
+    def step(w, g, s, t):
+        u_t, u_next = b1 * (1 - 0.5 * 0.96 ** t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        if s["t"] != t:               # the product once per step, shared by both coordinates
+            product[0] *= u_t
+            s["t"] = t
+        p = product[0]
+        s["m"] = s["m"] + (1 - b1) * (g - s["m"])
+        s["v"] = s["v"] + (1 - b2) * (g * g - s["v"])
+        m_hat = u_next * s["m"] / (1 - p * u_next) + (1 - u_t) * g / (1 - p)
+        return w - lr * m_hat / (math.sqrt(s["v"] / (1 - b2 ** t)) + eps)
+
+    def two_coordinates():
+        out, ws, states = [], list(W0), [{"m": 0.0, "v": 0.0, "t": 0}, {"m": 0.0, "v": 0.0, "t": 0}]
+        for t, g in enumerate(GRADS, start=1):
+            for i in range(2):
+                if i == 1:
+                    states[1]["t"] = t          # the product was advanced by coordinate 0
+                ws[i] = step(ws[i], g[i], states[i], t)
+            out.append(list(ws))
+        return np.array(out)
+
+    np.testing.assert_allclose(run("nadam", lr), two_coordinates(), rtol=1e-12)
+
+
+def test_adamw_is_adam_on_decayed_weights_with_keras_default():
+    from engine import names
+    assert names.OPTIMIZERS.get("adamw")["weight_decay"] == 0.004
+    b1, b2, eps, lr, wd = 0.9, 0.999, 1e-7, 0.01, 0.004
+
+    def step(w, g, s, t):
+        w = w - w * wd * lr
+        s["m"] = s["m"] + (1 - b1) * (g - s["m"])
+        s["v"] = s["v"] + (1 - b2) * (g * g - s["v"])
+        return w - lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * s["m"] / (math.sqrt(s["v"]) + eps)
+
+    np.testing.assert_allclose(run("adamw", lr, weight_decay=wd), hand(step, {"m": 0.0, "v": 0.0}), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad"])
+def test_weight_decay_on_any_optimizer_comes_first(name):
+    """The decayed run equals the plain rule applied to w (1 - wd lr) at every step."""
+    lr, wd = 0.1, 0.3
+    decayed = run(name, lr, weight_decay=wd)
+    opt = make_optimizer(name, 2, np.float64, learning_rate=lr)
+    w = np.array(W0)
+    for g, want in zip(GRADS, decayed):
+        w *= 1 - wd * lr
+        opt.apply(w, np.array(g), lr)
+        np.testing.assert_allclose(w, want, rtol=1e-12)
+
+
+def _clipped_sgd_delta(grad_parts, **clip):
+    """One SGD step at lr 1 on two weight tensors (the flat vector's two segments)."""
+    sizes = [len(p) for p in grad_parts]
+    opt = make_optimizer("sgd", sum(sizes), np.float64, learning_rate=1.0, **clip)
+    opt.segments = [(0, sizes[0]), (sizes[0], sum(sizes))]
+    w = np.zeros(sum(sizes))
+    opt.apply(w, np.concatenate(grad_parts), 1.0)
+    return -w[:sizes[0]], -w[sizes[0]:]
+
+
+def test_clipnorm_clips_each_tensor_global_clipnorm_all_and_clipvalue_each_value():
+    a, b = np.array([3.0, 4.0]), np.array([0.3, 0.4, 0.0])            # norms 5 and 0.5
+    da, db = _clipped_sgd_delta([a, b], clipnorm=1.0)
+    np.testing.assert_allclose(da, a / 5)                              # clipped to norm 1
+    np.testing.assert_allclose(db, b)                                  # already under 1: untouched
+    da, db = _clipped_sgd_delta([a, b], global_clipnorm=1.0)
+    total = math.sqrt(25 + 0.25)
+    np.testing.assert_allclose(np.concatenate([da, db]), np.concatenate([a, b]) / total)
+    da, db = _clipped_sgd_delta([a, b], clipvalue=0.35)
+    np.testing.assert_allclose(np.concatenate([da, db]), [0.35, 0.35, 0.3, 0.35, 0.0])
+    da, _ = _clipped_sgd_delta([a, b], clipnorm=1.0, clipvalue=0.7)  # norm first, then value, as Keras
+    np.testing.assert_allclose(da, [0.6, 0.7])
+
+
+def test_clipping_sees_the_true_gradient_under_rmsprops_scaling():
+    """RMSprop's gradients arrive pre-scaled (engine's bookkeeping): clipping must act on the
+    gradient itself. A clipvalue above every |g| changes nothing; one below halves the step's input."""
+    grads = [np.array([0.02, -0.01]), np.array([0.03, 0.01])]
+
+    def final(**clip):
+        opt = make_optimizer("rmsprop", 2, np.float64, learning_rate=0.01, **clip)
+        w = np.array(W0)
+        for g in grads:
+            opt.apply(w, g.copy(), 0.01)
+        return w
+
+    np.testing.assert_allclose(final(clipvalue=1.0), final(), rtol=1e-12)
+    clipped = final(clipvalue=0.015)
+    reference = make_optimizer("rmsprop", 2, np.float64, learning_rate=0.01)
+    w = np.array(W0)
+    for g in grads:
+        reference.apply(w, np.clip(g, -0.015, 0.015), 0.01)
+    np.testing.assert_allclose(clipped, w, rtol=1e-12)

@@ -262,7 +262,7 @@ def test_workers_on_separate_machines_share_a_postgresql_study(tmp_path, postgre
     ('"model.layers[5].units" = { int = [4, 64] }', 'search.space."model.layers[5].units": is not a field'),
     ('"optimizer.lr" = { float = [0.1, 1.0] }', 'search.space."optimizer.lr": is not a field'),
     ('"model.layers[0].units" = { int = [0, 64] }', "the value 0 is not allowed there: model.layers[0].units"),
-    ('"model.layers[0].activation" = { choice = ["relu", "swish"] }', "unknown activation 'swish'"),
+    ('"model.layers[0].activation" = { choice = ["relu", "mish"] }', "unknown activation 'mish'"),
     ('"optimizer.learning_rate" = { float = [0.0, 0.1], log = true }', "a log range must be above 0"),
     ('"optimizer.learning_rate" = { float = [0.1, 0.01] }', "low must be below high"),
     ('"optimizer.learning_rate" = { uniform = [0.01, 0.1] }', "needs exactly one of int"),

@@ -144,7 +144,7 @@ BAD = [
     (with_("model.layers.1.units", 3), r"model\.layers\[1\]\.units: must be 10 \(the data's classes\) for sparse_categorical_crossentropy, got 3"),
     (with_("model.loss", "binary_crossentropy"), r"model\.loss: binary_crossentropy needs 2 classes, the data has 10"),
     (with_("optimizer", {"name": "adam", "rho": 0.9}), r"optimizer\.rho: is not a setting of adam; adam has: learning_rate, beta_1, beta_2, epsilon"),
-    (with_("optimizer", {"name": "adamw"}), r"optimizer\.name: unknown optimizer 'adamw'; valid: sgd, adagrad, rmsprop, adam, adamax"),
+    (with_("optimizer", {"name": "lion"}), r"optimizer\.name: unknown optimizer 'lion'; valid: sgd, adagrad, rmsprop, adam, adamax, adamw, nadam"),
     (with_("optimizer", {"name": "sgd", "learning_rate": 0}), r"optimizer\.learning_rate: must be a number in \(0, 1000\], got 0"),
     (with_("optimizer", {"name": "sgd", "momentum": 1.0}), r"optimizer\.momentum: must be a number in \[0, 1\), got 1\.0"),
     (with_("schedule", {"name": "exponential", "max_lr": 1}), r"schedule\.max_lr: is not a setting of the exponential schedule; it has: unit, decay_rate, decay_every, staircase"),
@@ -218,3 +218,19 @@ def test_the_settings_table_covers_every_optimizer_and_schedule_setting():
     with pytest.raises(engine.SpecError, match=r"schedule.decay_rate: must be a number in \(0, 1\]"):
         engine.Experiment.from_dict({"model": {"layers": [{"units": 10, "activation": "softmax"}]},
                                      "schedule": {"name": "exponential", "decay_rate": 1.5}})
+
+
+def test_weight_decay_and_clipping_are_settings_of_every_optimizer():
+    base = {"model": {"layers": [{"units": 10, "activation": "softmax"}]}}
+    exp = engine.Experiment.from_dict({**base, "optimizer": {"name": "sgd", "clipnorm": 1.0, "weight_decay": 0.01}})
+    assert exp.optimizer.to_dict() == {"name": "sgd", "learning_rate": 0.01, "momentum": 0.0, "nesterov": False,
+                                       "weight_decay": 0.01, "clipnorm": 1.0}      # the unset ones left out
+    assert engine.Experiment.from_dict({**base, "optimizer": exp.optimizer.to_dict()}) == exp
+    adamw = engine.Experiment.from_dict({**base, "optimizer": {"name": "adamw", "weight_decay": 0.0}})
+    assert adamw.optimizer.to_dict()["weight_decay"] == 0.0       # written: it differs from AdamW's 0.004
+    with pytest.raises(engine.SpecError, match=r"optimizer\.global_clipnorm: only one of clipnorm"):
+        engine.Experiment.from_dict({**base, "optimizer": {"name": "adam", "clipnorm": 1, "global_clipnorm": 1}})
+    with pytest.raises(engine.SpecError, match=r"optimizer\.clipvalue"):
+        engine.Experiment.from_dict({**base, "optimizer": {"name": "adam", "clipvalue": -1}})
+    with pytest.raises(engine.SpecError, match=r"optimizer\.weight_decay"):
+        engine.Experiment.from_dict({**base, "optimizer": {"name": "adam", "weight_decay": 1.5}})

@@ -129,7 +129,7 @@ def summary_text(exp: Experiment, input_dim: int) -> str:
 
 
 #: optimizer state arrays per trained weight (Keras's slots); SGD keeps a velocity only with momentum
-OPTIMIZER_SLOTS = {"sgd": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamax": 2}
+OPTIMIZER_SLOTS = {"sgd": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamax": 2, "adamw": 2, "nadam": 2}
 
 
 def model_memory(exp: Experiment, input_dim: int, itemsize: int = 4) -> tuple[int, int, int]:

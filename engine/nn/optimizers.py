@@ -34,6 +34,8 @@ class Optimizer:
         self.iterations = 0
         self._scratch = np.empty(size, dtype=self.dtype)
         self.state: dict[str, np.ndarray] = {}
+        #: the weight tensors' places in the flat vector, for clipnorm (the model sets them)
+        self.segments: list[tuple[int, int]] = [(0, size)]
         decay = self.decay()
         self.flush_every = 0 if decay is None else max(
             1, int(math.log(FLUSH_BELOW / _SMALLEST_NORMAL) / -math.log(max(decay, 1e-6))))
@@ -55,15 +57,41 @@ class Optimizer:
     def apply(self, w: np.ndarray, g: np.ndarray, lr: float, prescaled: bool = False) -> None:
         """Update ``w`` in place from gradient ``g`` (which may be overwritten) at rate ``lr``;
         ``prescaled``: ``g`` is already multiplied by :meth:`gradient_scale`."""
-        if not prescaled:
-            k = self.gradient_scale()
-            if k != 1.0:
-                g *= self.dtype.type(k)
+        k = self.gradient_scale()           # the factor g carries (or is given now)
+        if not prescaled and k != 1.0:
+            g *= self.dtype.type(k)
+        s = self.settings
+        if s.get("clipnorm") or s.get("global_clipnorm") or s.get("clipvalue"):
+            self._clip(g, k)
+        if s.get("weight_decay"):
+            # decoupled weight decay, before the update as Keras applies it: w <- w - w wd lr
+            w *= self.dtype.type(1.0 - s["weight_decay"] * float(lr))
         self.iterations += 1
         c = self._constants(float(lr))
         kernel, t = self._kernel, self._scratch
         split_run(lambda lo, hi: kernel(w[lo:hi], g[lo:hi], t[lo:hi], lo, hi, *c), self.size)
         self._after_step()
+
+    def _clip(self, g: np.ndarray, k: float) -> None:
+        """Keras's clipping of the gradient g / k (g carries the factor k): each weight tensor to
+        norm clipnorm, or all of them together to global_clipnorm (g c / max(norm, c)); then
+        every value into [-clipvalue, clipvalue]."""
+        s = self.settings
+        if s.get("clipnorm"):
+            c = s["clipnorm"]
+            for lo, hi in self.segments:
+                part = g[lo:hi]
+                norm = math.sqrt(float(np.dot(part, part))) / k
+                if norm > c:
+                    part *= self.dtype.type(c / norm)
+        elif s.get("global_clipnorm"):
+            c = s["global_clipnorm"]
+            norm = math.sqrt(float(np.dot(g, g))) / k
+            if norm > c:
+                g *= self.dtype.type(c / norm)
+        if s.get("clipvalue"):
+            v = self.dtype.type(s["clipvalue"] * k)
+            np.clip(g, -v, v, out=g)
 
     def _constants(self, lr: float) -> tuple:
         """Per-step scalars for the kernel, as float32 (or the model's dtype)."""
@@ -273,6 +301,64 @@ class Adamax(Optimizer):
         np.divide(m, t, out=t)
         t *= alpha
         w -= t
+
+
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter): the update is Adam's, and each
+    step first takes w <- w - w weight_decay lr (weight_decay 0.004 unless set, Keras's)."""
+
+
+@OPTIMIZERS.register("nadam")
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum, Keras's rule (Dozat, with Keras's momentum schedule):
+    u_t = b1 (1 - 0.5 * 0.96^t);  P_t = u_1 u_2 ... u_t
+    m <- m + (1 - b1)(g - m);  v <- v + (1 - b2)(g^2 - v)
+    m_hat = u_(t+1) m / (1 - P_t u_(t+1)) + (1 - u_t) g / (1 - P_t);  v_hat = v / (1 - b2^t)
+    w <- w - lr m_hat / (sqrt(v_hat) + eps)"""
+
+    def __init__(self, size, dtype=np.float32, **settings):
+        super().__init__(size, dtype, **settings)
+        self.m = self._zeros("m")
+        self.v = self._zeros("v")
+        self.u_product = 1.0
+
+    def decay(self):
+        return min(self.settings["beta_1"], self.settings["beta_2"])
+
+    def _constants(self, lr):
+        b1, b2, t = self.settings["beta_1"], self.settings["beta_2"], self.iterations
+        u_t, u_next = b1 * (1 - 0.5 * 0.96 ** t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+        self.u_product *= u_t                       # P_t (this step's, once per step)
+        c_m = u_next / (1 - self.u_product * u_next)
+        c_g = (1 - u_t) / (1 - self.u_product)
+        f = self.dtype.type
+        return (f(lr * c_m), f(c_g / c_m), f(1 - b1), f(1 - b2), f(1 / (1 - b2 ** t)), f(self.settings["epsilon"]))
+
+    def _kernel(self, w, g, t, lo, hi, lr_c_m, g_over_m, one_minus_b1, one_minus_b2, v_scale, eps):
+        m, v = self.m[lo:hi], self.v[lo:hi]
+        np.subtract(g, m, out=t)
+        t *= one_minus_b1
+        m += t
+        np.multiply(g, g, out=t)
+        t -= v
+        t *= one_minus_b2
+        v += t
+        np.multiply(v, v_scale, out=t)        # v_hat
+        np.sqrt(t, out=t)
+        t += eps
+        g *= g_over_m                         # m_hat / c_m = m + (c_g / c_m) g, in g's place
+        g += m
+        np.divide(g, t, out=t)
+        t *= lr_c_m
+        w -= t
+
+    def get_state(self):
+        return {**super().get_state(), "u_product": np.array(self.u_product)}
+
+    def set_state(self, state):
+        super().set_state(state)
+        self.u_product = float(state.get("u_product", 1.0))
 
 
 def make_optimizer(name: str, size: int, dtype=np.float32, **settings) -> Optimizer:

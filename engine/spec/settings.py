@@ -36,6 +36,10 @@ OPTIMIZER_SETTINGS: dict[str, Setting] = {
     "beta_2": FRACTION,
     "epsilon": Setting("float", 0.0, 1.0, lo_open=True),
     "initial_accumulator_value": Setting("float", 0.0),
+    "weight_decay": Setting("float", 0.0, 1.0, hi_open=True),   # w <- w (1 - weight_decay lr) each step
+    "clipnorm": Setting("float", 0.0),                           # 0: off
+    "global_clipnorm": Setting("float", 0.0),
+    "clipvalue": Setting("float", 0.0),
 }
 
 SCHEDULE_SETTINGS: dict[str, Setting] = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from ..names import OPTIMIZERS, SCHEDULES
+from ..names import COMMON, OPTIMIZERS, SCHEDULES
 from .checks import _bool, _check_keys, _choice, _float, _int, _names, _table
 from .monitors import MONITORS, direction_of
 from .settings import OPTIMIZER_SETTINGS, schedule_setting
@@ -29,6 +29,10 @@ class OptimizerSpec:
     beta_2: float | None = None
     epsilon: float | None = None
     initial_accumulator_value: float | None = None
+    weight_decay: float | None = None
+    clipnorm: float | None = None
+    global_clipnorm: float | None = None
+    clipvalue: float | None = None
 
     @classmethod
     def parse(cls, raw: Any, path: str = "optimizer") -> "OptimizerSpec":
@@ -44,6 +48,9 @@ class OptimizerSpec:
         for key, default in defaults.items():
             v = raw.get(key, default)
             values[key] = OPTIMIZER_SETTINGS[key].check(v, f"{path}.{key}")
+        if values.get("clipnorm") and values.get("global_clipnorm"):      # as Keras refuses it
+            raise SpecError(f"{path}.global_clipnorm", "only one of clipnorm (each weight tensor's norm) and "
+                            "global_clipnorm (all gradients' norm) can be set; set the other to 0")
         return cls(name=name, **values)
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -51,7 +58,11 @@ class OptimizerSpec:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "name" and v is not None}
 
     def to_dict(self) -> dict:
-        return {"name": self.name, **self.hyperparameters()}
+        """The settings to write: weight decay and clipping only where they differ from the
+        optimizer's default (files stay as they were for the runs that use neither)."""
+        defaults = OPTIMIZERS.get(self.name)
+        return {"name": self.name, **{k: v for k, v in self.hyperparameters().items()
+                                      if k not in COMMON or v != defaults[k]}}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class NumpyModel(ModelBase):
         self._allocate()
         opt = exp.optimizer
         self.optimizer = make_optimizer(opt.name, self.trainable_flat.size, self.dtype, **opt.hyperparameters())
+        self.optimizer.segments = self.trainable_segments      # clipnorm clips each weight tensor
         # A layer needs its input gradient only if some layer below it has trainable weights.
         below = False
         self.needs_input_grad = []
@@ -61,6 +62,7 @@ class NumpyModel(ModelBase):
         self.frozen_flat = np.zeros(sizes[False], self.dtype)
         self.frozen_grad = np.zeros(sizes[False], self.dtype)
         offsets = {True: 0, False: 0}
+        self.trainable_segments: list[tuple[int, int]] = []
         for p, layer in zip(self.plans, self.layers):
             shapes = p.weight_shapes()
             for name in p.gradient_names():
@@ -70,6 +72,8 @@ class NumpyModel(ModelBase):
                 flat, grad = (self.trainable_flat, self.trainable_grad) if t else (self.frozen_flat, self.frozen_grad)
                 layer.params[name] = flat[o:o + n].reshape(shapes[name])
                 layer.grads[name] = grad[o:o + n].reshape(shapes[name])
+                if t:
+                    self.trainable_segments.append((o, o + n))
                 offsets[t] += n
             for name in ("moving_mean", "moving_variance"):
                 if name in shapes:
