@@ -92,3 +92,40 @@ def test_without_restore_the_last_weights_stay():
     result = engine.train(exp)
     val = [row["val_loss"] for row in result.history]
     assert result.model.evaluate(result.data.x_val, result.data.y_val)["loss"] == pytest.approx(val[-1], rel=1e-5)
+
+
+def test_start_from_epoch_is_a_warm_up_that_is_not_counted():
+    """keras#16793: a model that gets worse in its first epochs (a warm-up) must not be stopped
+    for it. Keras counts epochs from 0 and skips epoch < start_from_epoch: here epochs 1-3."""
+    values = [1.0, 1.2, 1.4, 0.9, 0.95, 1.0, 1.1]
+    _, stopped, kinds = replay(values, patience=2)
+    assert stopped == 3                                 # without the warm-up: stopped in it
+    es, stopped, kinds = replay(values, patience=2, start_from_epoch=3)
+    assert kinds[:3] == [[], [], []] and kinds[3] == ["improved"]
+    assert es.best_epoch == 4 and stopped == 6
+
+
+def test_baseline_stops_a_run_that_never_gets_past_it():
+    """Keras's rule: a new best restarts the patience count only if it also beats the baseline;
+    a run that keeps improving but stays above the baseline stops once it stops improving."""
+    values = [0.9, 0.8, 0.7, 0.75, 0.72, 0.4]
+    es, stopped, kinds = replay(values, patience=2, baseline=0.5)
+    assert kinds[:3] == [["improved"]] * 3 and stopped == 4       # wait 1, 2, 3 (best 0.7 > 0.5): stop at 4
+    assert not es.past_baseline
+    _, stopped, _ = replay(values, patience=2)                     # without a baseline: two epochs more
+    assert stopped == 5
+    es, stopped, _ = replay([0.9, 0.45, 0.5, 0.49, 0.3], patience=2, baseline=0.5)
+    assert es.past_baseline and stopped == 4 and es.best_epoch == 2   # past it at epoch 2: the usual count
+
+
+def test_the_report_tells_the_warm_up_and_the_baseline():
+    from engine.reports.run import story
+    exp = make_exp([{"units": 16, "activation": "relu"}, {"units": 10, "activation": "softmax"}],
+                   early_stopping={"monitor": "val_loss", "patience": 2, "start_from_epoch": 2, "baseline": 0.1})
+    events = []
+    result = engine.train(exp, on_event=lambda e: events.append(e.to_dict()))
+    lines = story(exp, events, result.metrics)
+    assert "counting from epoch 3, baseline 0.1" in lines[0]
+    assert engine.Experiment.from_dict(exp.to_dict()) == exp and "baseline" in exp.to_dict()["early_stopping"]
+    assert "baseline" not in make_exp([{"units": 10, "activation": "softmax"}],
+                                      early_stopping={"patience": 2}).to_dict()["early_stopping"]

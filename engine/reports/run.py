@@ -84,11 +84,16 @@ def story(exp, events: list[dict], metrics: dict) -> list[str]:
         return out + ["Early stopping was not configured: all epochs were trained."]
     out.append(f"Monitoring {es.monitor} ({es.direction}), patience {es.patience}, min_delta {es.min_delta:g}"
                + (f", smoothed over {es.smoothing} epochs" if es.smoothing > 1 else "")
+               + (f", counting from epoch {es.start_from_epoch + 1}" if es.start_from_epoch else "")
+               + (f", baseline {es.baseline:g}" if es.baseline is not None else "")
                + (", restoring the best weights." if es.restore_best_weights else "."))
     for e in events:
         kind = e.get("event")
         if kind == "improved":
-            out.append(f"Epoch {e['epoch']}: new best {e['monitor']} {fmt_value(e['value'])}.")
+            short = es.baseline is not None and not (
+                (e["value"] < es.baseline - es.min_delta) if es.direction == "min" else (e["value"] > es.baseline + es.min_delta))
+            out.append(f"Epoch {e['epoch']}: new best {e['monitor']} {fmt_value(e['value'])}"
+                       + (f", not yet past the baseline {es.baseline:g} (patience counts on)." if short else "."))
         elif kind == "no_improvement":
             out.append(f"Epoch {e['epoch']}: {e['monitor']} {fmt_value(e['value'])}, no improvement on "
                        f"{fmt_value(e['best'])} (epoch {e['best_epoch']}); patience {e['wait']}/{e['patience']}.")

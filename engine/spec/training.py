@@ -150,6 +150,8 @@ class EarlyStoppingSpec:
     mode: str = "auto"                 # auto: max for accuracy, min otherwise
     restore_best_weights: bool = False
     smoothing: int = 1                 # moving-average window over the monitored value (1: none)
+    start_from_epoch: int = 0          # warm-up: the first this many epochs are not counted (Keras's)
+    baseline: float | None = None      # stop unless the monitored value beats it within patience (Keras's)
 
     @classmethod
     def parse(cls, raw: Any, path: str = "early_stopping") -> "EarlyStoppingSpec":
@@ -162,6 +164,8 @@ class EarlyStoppingSpec:
             mode=_choice(raw.get("mode", "auto"), f"{path}.mode", MODES),
             restore_best_weights=_bool(raw.get("restore_best_weights", False), f"{path}.restore_best_weights"),
             smoothing=_int(raw.get("smoothing", 1), f"{path}.smoothing"),
+            start_from_epoch=_int(raw.get("start_from_epoch", 0), f"{path}.start_from_epoch", 0),
+            baseline=None if raw.get("baseline") is None else _float(raw["baseline"], f"{path}.baseline"),
         )
 
     @property
@@ -170,4 +174,5 @@ class EarlyStoppingSpec:
         return self.mode if self.mode != "auto" else direction_of(self.monitor)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every setting; the baseline only when there is one (TOML has no None)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if not (k == "baseline" and v is None)}

@@ -75,7 +75,9 @@ def stopping_fields(d) -> list[FieldSpec]:
                    FieldSpec(d, "early_stopping.min_delta", "min delta", "float"),
                    FieldSpec(d, "early_stopping.mode", "mode", "choice", list(MODES)),
                    FieldSpec(d, "early_stopping.restore_best_weights", "restore best", "bool"),
-                   FieldSpec(d, "early_stopping.smoothing", "smoothing", "int")]
+                   FieldSpec(d, "early_stopping.smoothing", "smoothing", "int"),
+                   FieldSpec(d, "early_stopping.start_from_epoch", "start from epoch", "int"),
+                   FieldSpec(d, "early_stopping.baseline", "baseline", "optfloat")]
     return fields
 
 # -- refreshing what depends on the draft -----------------------------------------------------------
