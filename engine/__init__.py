@@ -24,7 +24,7 @@ _WHERE = {
     "OPTIMIZERS": "nn.optimizers", "SCHEDULES": "nn.schedules", "learning_rate_at": "nn.schedules",
     "save_model": "saving", "transfer_weights": "saving",
     "TrainResult": "trainer", "train": "trainer",
-    **{name: "spec" for name in ("BatchNormSpec", "DataSpec", "DenseSpec", "DropoutSpec", "EarlyStoppingSpec",
+    **{name: "spec" for name in ("BatchNormSpec", "DataSpec", "DenseSpec", "DropoutSpec", "EarlyStoppingSpec", "PlateauSpec",
                                  "Experiment", "ModelSpec", "OptimizerSpec", "ScheduleSpec", "TrainSpec",
                                  "with_overrides")},
 }
@@ -57,7 +57,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS", "INITIALIZERS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "BackendChoice",
     "BackendUnavailable", "BatchNormSpec", "DataError", "DataSpec", "Dataset", "DenseSpec",
-    "DropoutSpec", "EarlyStoppingSpec", "Experiment", "ModelSpec", "OptimizerSpec", "ScheduleSpec",
+    "DropoutSpec", "EarlyStoppingSpec", "PlateauSpec", "Experiment", "ModelSpec", "OptimizerSpec", "ScheduleSpec",
     "SpecError", "TrainResult", "TrainSpec", "TrainingControl", "build_model", "events",
     "learning_rate_at", "load_data", "load_model", "presets", "resolve_backend", "save_model", "summary_rows",
     "summary_text", "train", "transfer_weights", "with_overrides",

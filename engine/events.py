@@ -150,6 +150,21 @@ class Diverged(Event):
 
 
 @dataclass(frozen=True)
+class LearningRateReduced(Event):
+    """[reduce_lr_on_plateau]: the monitored value did not improve for patience epochs, so the
+    rate is multiplied by the factor from the next epoch (``scale``: every reduction so far)."""
+
+    kind = "lr_reduced"
+    epoch: int
+    monitor: str
+    value: float
+    best: float
+    old_lr: float
+    new_lr: float
+    scale: float
+
+
+@dataclass(frozen=True)
 class LearningRateChanged(Event):
     """The learning rate was changed by hand during training (a factor on the schedule's rate)."""
 

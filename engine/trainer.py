@@ -34,6 +34,7 @@ from .events import (
 )
 from .inspection import Inspector
 from .nn.schedules import schedule_function
+from .plateau import ReduceOnPlateau
 from .spec import Experiment
 
 
@@ -99,6 +100,7 @@ class _Run:
         self.steps = max(1, math.ceil(self.n / self.bs))
         self.classification = self.data.task == "classification"
         self.stopper = EarlyStopping(exp.early_stopping) if exp.early_stopping else None
+        self.plateau = ReduceOnPlateau(exp.reduce_lr_on_plateau) if exp.reduce_lr_on_plateau else None
         self.restore = bool(exp.early_stopping and exp.early_stopping.restore_best_weights)
         self.best_weights = None
         self.rng = np.random.default_rng([exp.seed, 2])
@@ -106,6 +108,7 @@ class _Run:
         self.result = TrainResult(exp, self.model, self.data)
         self.step = 0
         self.lr_scale = 1.0
+        self.plateau_scale = 1.0           # reduce_lr_on_plateau's reductions so far
         self.train_seconds = 0.0
         self._xbuf: dict[int, np.ndarray] = {}
         self.inspector = Inspector(exp, self.data, self.model.dtype) if inspect else None
@@ -190,7 +193,7 @@ class _Run:
                 return "stopped", loss_sum, correct, lr
             lo, hi = b * self.bs, min(self.n, (b + 1) * self.bs)
             rows = slice(lo, hi) if order is None else order[lo:hi]
-            lr = self.rate(self.step) * control.lr_scale
+            lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
             if control.lr_scale != self.lr_scale:
                 self.lr_scale = control.lr_scale
                 emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
@@ -245,7 +248,7 @@ class _Run:
                 self.train_seconds += time.perf_counter() - t0
                 return "stopped"
             xb, yb = self._batch(order, b)
-            lr = self.rate(self.step) * control.lr_scale
+            lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
             if control.lr_scale != self.lr_scale:
                 self.lr_scale = control.lr_scale
                 emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
@@ -289,10 +292,15 @@ class _Run:
             t_inspect = time.perf_counter()
             emit(self.inspector.measure(model, epoch))
             self.inspect_seconds += time.perf_counter() - t_inspect
-        if self.stopper is None:
-            return "completed"
         logs = {"loss": ev.loss, "accuracy": ev.accuracy, "val_loss": ev.val_loss,
                 "val_accuracy": ev.val_accuracy, "mae": ev.mae, "val_mae": ev.val_mae}
+        if self.plateau is not None:
+            reduced = self.plateau.update(epoch, logs, lr)
+            if reduced is not None:
+                self.plateau_scale = self.plateau.scale
+                emit(reduced)
+        if self.stopper is None:
+            return "completed"
         events, stop = self.stopper.update(epoch, logs)
         for e in events:
             if isinstance(e, Improved) and self.restore:

@@ -45,6 +45,7 @@ class Draft:
         """A new document: its own saved state and an empty history."""
         data = exp.to_dict()
         data.setdefault("early_stopping", None)
+        data.setdefault("reduce_lr_on_plateau", None)
         self._reset(data)
         self._tell(what or f"loaded {exp.name or 'experiment'}", True)
 
@@ -69,6 +70,7 @@ class Draft:
             raise ValueError("not a table")
         base = default_experiment().to_dict()
         base["early_stopping"] = None
+        base["reduce_lr_on_plateau"] = None
         for key, table in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):   # another one's settings
             name = raw.get(key, {}).get("name") if isinstance(raw.get(key), dict) else None
             if name is not None:
@@ -92,12 +94,15 @@ class Draft:
         if isinstance(raw.get("early_stopping"), dict):
             from engine.spec import EarlyStoppingSpec
             data["early_stopping"] = {**EarlyStoppingSpec().to_dict(), **raw["early_stopping"]}
+        if isinstance(raw.get("reduce_lr_on_plateau"), dict):
+            from engine.spec import PlateauSpec
+            data["reduce_lr_on_plateau"] = {**PlateauSpec().to_dict(), **raw["reduce_lr_on_plateau"]}
         self._reset(data)
         self._tell(what or "loaded a draft", True)
 
     def as_table(self) -> dict:
         """The draft as TOML can hold it (valid or not): what saving a draft writes."""
-        return _without_none({k: v for k, v in self.data.items() if not (k == "early_stopping" and v is None)})
+        return _without_none({k: v for k, v in self.data.items() if not (k in ("early_stopping", "reduce_lr_on_plateau") and v is None)})
 
     # -- history -----------------------------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class Draft:
     # -- checking ----------------------------------------------------------------------------------
 
     def check(self) -> None:
-        raw = {k: v for k, v in self.data.items() if not (k == "early_stopping" and v is None)}
+        raw = {k: v for k, v in self.data.items() if not (k in ("early_stopping", "reduce_lr_on_plateau") and v is None)}
         try:
             self.experiment, self.error = Experiment.from_dict(raw), None
         except SpecError as exc:
@@ -278,6 +283,15 @@ class Draft:
         if self.data.get("name", "") in ("", f"{old.get('name')}-mlp"):   # a name that only said the data
             self.data["name"] = f"{name}-mlp"
         self._done(f"dataset {name}")
+
+    def set_plateau(self, on: bool) -> None:
+        """[reduce_lr_on_plateau] on (at Keras's defaults) or off."""
+        from engine.spec import PlateauSpec
+
+        what = f"reduce on plateau {'on' if on else 'off'}"
+        self._before(what)
+        self.data["reduce_lr_on_plateau"] = PlateauSpec().to_dict() if on else None
+        self._done(what)
 
     def set_early_stopping(self, on: bool) -> None:
         from engine.spec import EarlyStoppingSpec

@@ -28,6 +28,9 @@ def event_line(e) -> str | None:
     if k == "no_improvement":
         return (f"  no improvement: {e.monitor} {e.value:.4f}, best {e.best:.4f} at epoch {e.best_epoch}; "
                 f"patience {e.wait}/{e.patience}")
+    if k == "lr_reduced":
+        return (f"  learning rate {e.old_lr:.3g} -> {e.new_lr:.3g} from epoch {e.epoch + 1}: {e.monitor} "
+                f"{e.value:.4f} has not improved on {e.best:.4f} (reduce on plateau)")
     if k == "early_stop":
         return f"  early stop at epoch {e.epoch}: {e.reason}"
     if k == "weights_restored":

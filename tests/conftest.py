@@ -13,7 +13,7 @@ FASHION = SHARED_DATA / "fashion-mnist"
 
 
 def make_exp(layers, loss="sparse_categorical_crossentropy", data=None, optimizer=None,
-             schedule=None, train=None, early_stopping=None, seed=0, **model_extra):
+             schedule=None, train=None, early_stopping=None, seed=0, reduce_lr_on_plateau=None, **model_extra):
     d = {"seed": seed, "data": data or {"name": "digits"},
          "model": {"loss": loss, "layers": layers, **model_extra},
          "optimizer": optimizer or {"name": "sgd", "learning_rate": 0.1},
@@ -22,6 +22,8 @@ def make_exp(layers, loss="sparse_categorical_crossentropy", data=None, optimize
         d["schedule"] = schedule
     if early_stopping is not None:
         d["early_stopping"] = early_stopping
+    if reduce_lr_on_plateau is not None:
+        d["reduce_lr_on_plateau"] = reduce_lr_on_plateau
     return engine.Experiment.from_dict(d)
 
 

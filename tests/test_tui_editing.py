@@ -341,3 +341,22 @@ async def test_an_offline_download_failure_is_shown_whole(tmp_path, monkeypatch)
         text = " ".join(str(line) for line in train.query_one(Log).lines)
         assert "could not download" in text and "data.path" in text and "by hand" in text
         assert train.query_one("TabbedContent").active == "tab-events"
+
+
+@pytest.mark.asyncio
+async def test_reduce_on_plateau_is_switched_on_in_the_schedule_panel_and_undone():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        build = app.screen
+        await pilot.press("alt+s")
+        await pilot.pause()
+        box = field(build, "reduce_lr_on_plateau").query_one("Checkbox")
+        box.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.draft.experiment.reduce_lr_on_plateau == engine.PlateauSpec()     # Keras's defaults
+        assert field(build, "reduce_lr_on_plateau.patience") is not None
+        assert "reduce on plateau on" in str(build.query_one("#status").render())
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.draft.experiment.reduce_lr_on_plateau is None

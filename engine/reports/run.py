@@ -80,6 +80,14 @@ def story(exp, events: list[dict], metrics: dict) -> list[str]:
     out = [f"Diverged: {e['message']}" for e in diverged[:1]]
     out += [f"Interrupted by {e.get('signal', 'the user')}; the run was saved as it stood."
             for e in events if e.get("event") == "interrupted"]
+    plateau = getattr(exp, "reduce_lr_on_plateau", None)
+    if plateau is not None:
+        out.append(f"Reducing the learning rate on a plateau of {plateau.monitor}: x{plateau.factor:g} after "
+                   f"{plateau.patience} epochs without improvement, cooldown {plateau.cooldown}, "
+                   f"min_lr {plateau.min_lr:g}.")
+        out += [f"Epoch {e['epoch']}: {e['monitor']} {fmt_value(e['value'])} had not improved on "
+                f"{fmt_value(e['best'])}; learning rate {e['old_lr']:.3g} -> {e['new_lr']:.3g}."
+                for e in events if e.get("event") == "lr_reduced"]
     if es is None:
         return out + ["Early stopping was not configured: all epochs were trained."]
     out.append(f"Monitoring {es.monitor} ({es.direction}), patience {es.patience}, min_delta {es.min_delta:g}"

@@ -9,10 +9,10 @@ from .layers import LAYER_TYPES, BatchNormSpec, DenseSpec, DropoutSpec, LayerSpe
 from .monitors import MONITORS, direction_of
 from .search import SearchSpec
 from .settings import OPTIMIZER_SETTINGS, SCHEDULE_SETTINGS, Setting, schedule_setting
-from .training import MODES, SCHEDULE_UNITS, EarlyStoppingSpec, OptimizerSpec, ScheduleSpec, TrainSpec
+from .training import MODES, SCHEDULE_UNITS, EarlyStoppingSpec, OptimizerSpec, PlateauSpec, ScheduleSpec, TrainSpec
 
 __all__ = ["Experiment", "DataSpec", "ModelSpec", "DenseSpec", "DropoutSpec", "BatchNormSpec",
-           "OptimizerSpec", "ScheduleSpec", "TrainSpec", "EarlyStoppingSpec", "LayerSpec", "SearchSpec",
+           "OptimizerSpec", "ScheduleSpec", "TrainSpec", "EarlyStoppingSpec", "PlateauSpec", "LayerSpec", "SearchSpec",
            "with_overrides", "DATASETS", "FILE_DATASETS", "SYNTHETIC", "SCALINGS", "BACKENDS", "LAYER_TYPES",
            "MONITORS", "MODES", "SCHEDULE_UNITS", "direction_of", "parse_layer", "HEADERS", "TASKS",
            "OPTIMIZER_SETTINGS", "SCHEDULE_SETTINGS", "Setting", "schedule_setting", "read_toml_table"]

@@ -19,7 +19,7 @@ from .checks import _check_keys, _int, _str, _table
 from .data import DataSpec
 from .layers import ModelSpec
 from .search import SearchSpec
-from .training import EarlyStoppingSpec, OptimizerSpec, ScheduleSpec, TrainSpec
+from .training import EarlyStoppingSpec, OptimizerSpec, PlateauSpec, ScheduleSpec, TrainSpec
 
 BACKENDS = Registry("backend")
 for _name in ("auto", "numpy", "mlx"):
@@ -40,6 +40,7 @@ class Experiment:
     schedule: ScheduleSpec = field(default_factory=ScheduleSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     early_stopping: EarlyStoppingSpec | None = None
+    reduce_lr_on_plateau: PlateauSpec | None = None
     seed: int = 0
     backend: str = "auto"
     name: str = ""
@@ -47,7 +48,7 @@ class Experiment:
     search: SearchSpec | None = None    # [search]: what `nntui search` varies (engine.search)
 
     TOP_KEYS = ("name", "description", "seed", "backend", "data", "model", "optimizer", "schedule",
-                "train", "early_stopping", "search")
+                "train", "early_stopping", "reduce_lr_on_plateau", "search")
 
     def __post_init__(self):
         # Direct construction gets the same checks as parsing: round-trip through the parser.
@@ -71,7 +72,7 @@ class Experiment:
         _check_keys(raw, "", list(cls.TOP_KEYS))
         if "model" not in raw:
             raise SpecError("model", "is required: a [model] table with [[model.layers]]")
-        es = raw.get("early_stopping")
+        es, plateau = raw.get("early_stopping"), raw.get("reduce_lr_on_plateau")
         values = dict(
             name=_str(raw.get("name", ""), "name"),
             description=_str(raw.get("description", ""), "description"),
@@ -83,6 +84,7 @@ class Experiment:
             schedule=ScheduleSpec.parse(raw.get("schedule", {})),
             train=TrainSpec.parse(raw.get("train", {})),
             early_stopping=None if es is None else EarlyStoppingSpec.parse(es),
+            reduce_lr_on_plateau=None if plateau is None else PlateauSpec.parse(plateau),
             search=None if raw.get("search") is None else SearchSpec.parse(raw["search"]),
         )
         exp = object.__new__(cls)
@@ -100,10 +102,11 @@ class Experiment:
         return exp
 
     def _check_cross_fields(self) -> None:
-        es = self.early_stopping
-        if es is not None and es.monitor.startswith("val_") and self.data.validation_split == 0:
-            raise SpecError("early_stopping.monitor", f"{es.monitor!r} needs a validation split: "
-                            "set data.validation_split > 0 or monitor 'loss'")
+        for key in ("early_stopping", "reduce_lr_on_plateau"):
+            table = getattr(self, key)
+            if table is not None and table.monitor.startswith("val_") and self.data.validation_split == 0:
+                raise SpecError(f"{key}.monitor", f"{table.monitor!r} needs a validation split: "
+                                "set data.validation_split > 0 or monitor 'loss'")
         if self.schedule.name == "cyclical" and (self.schedule.max_lr or 0) <= self.optimizer.learning_rate:
             raise SpecError("schedule.max_lr", f"must be above optimizer.learning_rate "
                             f"({self.optimizer.learning_rate:g}), the cycle's base; got {self.schedule.max_lr!r}")
@@ -156,6 +159,8 @@ class Experiment:
                    schedule=self.schedule.to_dict(), train=self.train.to_dict())
         if self.early_stopping is not None:
             out["early_stopping"] = self.early_stopping.to_dict()
+        if self.reduce_lr_on_plateau is not None:
+            out["reduce_lr_on_plateau"] = self.reduce_lr_on_plateau.to_dict()
         if self.search is not None:
             out["search"] = self.search.to_dict()
         return out

@@ -143,6 +143,43 @@ def _threads(value: Any, path: str) -> int | None:
 
 
 @dataclass(frozen=True)
+class PlateauSpec:
+    """[reduce_lr_on_plateau]: Keras's ReduceLROnPlateau. After ``patience`` epochs without an
+    improvement of more than ``min_delta``, the learning rate is multiplied by ``factor`` (not
+    below ``min_lr``), then ``cooldown`` epochs pass before the count starts again. It multiplies
+    the schedule's rate, as the dashboard's +/- keys do."""
+
+    monitor: str = "val_loss"
+    factor: float = 0.1
+    patience: int = 10
+    min_delta: float = 1e-4
+    cooldown: int = 0
+    min_lr: float = 0.0
+    mode: str = "auto"
+
+    @classmethod
+    def parse(cls, raw: Any, path: str = "reduce_lr_on_plateau") -> "PlateauSpec":
+        raw = _table(raw, path)
+        _check_keys(raw, path, _names(cls))
+        return cls(
+            monitor=_choice(raw.get("monitor", cls.monitor), f"{path}.monitor", MONITORS),
+            factor=_float(raw.get("factor", cls.factor), f"{path}.factor", 0.0, 1.0, lo_open=True, hi_open=True),
+            patience=_int(raw.get("patience", cls.patience), f"{path}.patience", 0),
+            min_delta=_float(raw.get("min_delta", cls.min_delta), f"{path}.min_delta", 0.0),
+            cooldown=_int(raw.get("cooldown", cls.cooldown), f"{path}.cooldown", 0),
+            min_lr=_float(raw.get("min_lr", cls.min_lr), f"{path}.min_lr", 0.0),
+            mode=_choice(raw.get("mode", "auto"), f"{path}.mode", MODES),
+        )
+
+    @property
+    def direction(self) -> str:
+        return self.mode if self.mode != "auto" else direction_of(self.monitor)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class EarlyStoppingSpec:
     monitor: str = "val_loss"
     patience: int = 3

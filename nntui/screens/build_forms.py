@@ -59,6 +59,14 @@ def schedule_fields(d) -> list[FieldSpec]:
     name = d.get("schedule.name")
     for key in SCHEDULES.get(name).defaults:
         fields.append(FieldSpec(d, f"schedule.{key}", key.replace("_", " "), schedule_setting(name, key).kind))
+    fields.append(FieldSpec(d, "reduce_lr_on_plateau", "reduce on plateau", "bool", apply=d.set_plateau))
+    if d.get("reduce_lr_on_plateau") is not None:
+        p = "reduce_lr_on_plateau"
+        fields += [FieldSpec(d, f"{p}.monitor", "plateau monitor", "choice", list(MONITORS)),
+                   FieldSpec(d, f"{p}.factor", "factor", "float"), FieldSpec(d, f"{p}.patience", "patience", "int"),
+                   FieldSpec(d, f"{p}.min_delta", "min delta", "float"),
+                   FieldSpec(d, f"{p}.cooldown", "cooldown", "int"), FieldSpec(d, f"{p}.min_lr", "min lr", "float"),
+                   FieldSpec(d, f"{p}.mode", "mode", "choice", list(MODES))]
     return fields
 
 def train_fields(d) -> list[FieldSpec]:

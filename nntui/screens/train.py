@@ -403,7 +403,8 @@ class TrainScreen(Screen):
                           train_c, val_c, markers=True, log=self.log_scale)
         self._draw_epochs("plot-acc", "accuracy", epochs, [r["accuracy"] for r in h], [r["val_accuracy"] for r in h],
                           train_c, val_c)
-        self.query_one("#plot-lr", RatePlot).draw(epochs, [r["lr"] for r in h], train_c)
+        cuts = [e.epoch + 1 for e in self.state.events if e.kind == "lr_reduced"]   # lowered from the next epoch
+        self.query_one("#plot-lr", RatePlot).draw(epochs, [r["lr"] for r in h], train_c, cuts)
 
     def on_boundary_update(self, message: BoundaryUpdate) -> None:
         """The worker maps the plane whenever the loaded data has two features (a CSV or NPZ

@@ -121,12 +121,17 @@ class BatchPlot(Plot):
 class RatePlot(Plot):
     """The learning rate per epoch."""
 
-    def draw(self, epochs: list[int], rates: list[float], colour) -> None:
+    def draw(self, epochs: list[int], rates: list[float], colour, cuts: list[int] = ()) -> None:
+        """``cuts``: the epochs from which reduce-on-plateau lowered the rate, marked on the line."""
         self.remember(epochs, rates, colour)
         plt = self.plt
         plt.clear_data()
         plt.title("learning rate per epoch")
         if epochs:
             plt.plot(epochs, rates, color=colour, marker="braille")
+            marked = [(e, r) for e, r in zip(epochs, rates) if e in set(cuts)]
+            if marked:
+                plt.scatter([e for e, _ in marked], [r for _, r in marked], color=colour, marker="v",
+                            label="reduced on plateau")
             plt.xticks(epoch_ticks(epochs, self.columns))
         self.refresh()
