@@ -11,6 +11,10 @@ import numpy as np
 
 #: mistakes kept for the report and the dashboard, most confident first
 MISTAKES = 12
+#: top-k accuracy is reported with this k where there are more classes than k
+TOP_K = 5
+#: the ROC curve is kept at no more than this many points (the AUC is computed on all of them)
+ROC_POINTS = 201
 
 
 def class_probabilities(outputs: np.ndarray) -> np.ndarray:
@@ -32,13 +36,19 @@ class Evaluation:
     per_class_accuracy: list[float | None] = field(default_factory=list)
     #: {"index": test row, "true": class name, "top": [(class name, probability), (..., ...)]}
     mistakes: list[dict] = field(default_factory=list)
+    #: per class and averaged: {"precision": [...], "recall": [...], "f1": [...], "support": [...],
+    #: "macro": {precision, recall, f1}, "weighted": {...}} (scikit-learn's zero_division=0)
+    report: dict | None = None
+    #: two classes: {"auc": ..., "fpr": [...], "tpr": [...]} with the second class as the positive one
+    roc: dict | None = None
 
     def confusion(self) -> dict:
         """What metrics.json gains for classification (nothing for regression)."""
         if self.confusion_matrix is None:
             return {}
         return {"class_names": list(self.class_names), "confusion_matrix": self.confusion_matrix,
-                "per_class_accuracy": self.per_class_accuracy}
+                "per_class_accuracy": self.per_class_accuracy, "class_report": self.report,
+                **({"roc": self.roc} if self.roc else {})}
 
     def to_dict(self) -> dict:
         return {**self.confusion(), "mistakes": [{"index": m["index"], "true": m["true"],
@@ -56,7 +66,64 @@ def evaluate_test(model, data, mistakes: int = MISTAKES) -> Evaluation:
     if data.task != "classification":
         return Evaluation(metrics)
     probs = class_probabilities(np.concatenate(outputs))
-    return _classification(metrics, probs, np.asarray(data.y_test, dtype=int), list(data.class_names), mistakes)
+    y = np.asarray(data.y_test, dtype=int)
+    ev = _classification(metrics, probs, y, list(data.class_names), mistakes)
+    ev.metrics.update(test_macro_f1=ev.report["macro"]["f1"], test_weighted_f1=ev.report["weighted"]["f1"])
+    if len(data.class_names) > TOP_K:
+        ev.metrics[f"test_top{TOP_K}_accuracy"] = top_k_accuracy(probs, y, TOP_K)
+    if len(data.class_names) == 2:
+        ev.roc = roc_curve(probs[:, 1], y == 1)
+        ev.metrics["test_roc_auc"] = ev.roc["auc"]
+    return ev
+
+
+def class_report(cm) -> dict:
+    """Precision, recall and F1 of each class from the confusion matrix (rows: true class), with
+    their macro (plain mean) and weighted (by support) averages; an undefined ratio is 0, as
+    scikit-learn's zero_division=0 has it."""
+    cm = np.asarray(cm, dtype=np.float64)
+    tp, predicted, support = np.diag(cm), cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    total = support.sum()
+
+    def avg(weights):
+        return {name: float(np.dot(v, weights)) for name, v in (("precision", precision), ("recall", recall),
+                                                               ("f1", f1))}
+
+    return {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(),
+            "support": [int(s) for s in support], "macro": avg(np.full(len(tp), 1 / len(tp))),
+            "weighted": avg(support / total if total else np.zeros(len(tp)))}
+
+
+def top_k_accuracy(probs: np.ndarray, y: np.ndarray, k: int) -> float:
+    """The fraction of rows whose true class is among the k most probable (ties broken towards
+    the lower class index, as a stable sort does)."""
+    top = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    return float(np.mean(np.any(top == y[:, None], axis=1)))
+
+
+def roc_curve(score, positive) -> dict:
+    """The ROC curve of ``score`` against the boolean ``positive``: a point at every distinct
+    score taken as the threshold (tied scores step together), from (0, 0) to (1, 1), and its
+    area by the trapezoid rule (equal to the Mann-Whitney statistic, ties counted a half)."""
+    score = np.nan_to_num(np.asarray(score, dtype=np.float64), nan=-np.inf)
+    positive = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if not n_pos or not n_neg:
+        return {"auc": None, "fpr": [], "tpr": []}
+    order = np.argsort(-score, kind="stable")
+    s, p = score[order], positive[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]      # the last row of each distinct score
+    tps, fps = np.cumsum(p)[last], np.cumsum(~p)[last]
+    tpr, fpr = np.r_[0.0, tps / n_pos], np.r_[0.0, fps / n_neg]
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+    if len(fpr) > ROC_POINTS:
+        keep = np.unique(np.linspace(0, len(fpr) - 1, ROC_POINTS).round().astype(int))
+        fpr, tpr = fpr[keep], tpr[keep]
+    return {"auc": auc, "fpr": fpr.tolist(), "tpr": tpr.tolist()}
 
 
 def _classification(metrics, probs, y, names, count) -> Evaluation:
@@ -73,4 +140,4 @@ def _classification(metrics, probs, y, names, count) -> Evaluation:
         top = np.argsort(-probs[i], kind="stable")[:2]
         found.append({"index": int(i), "true": names[int(y[i])],
                       "top": [(names[int(j)], float(probs[i, j])) for j in top]})
-    return Evaluation(metrics, names, cm.tolist(), per_class, found)
+    return Evaluation(metrics, names, cm.tolist(), per_class, found, class_report(cm))

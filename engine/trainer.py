@@ -322,6 +322,7 @@ class _Run:
         self.result.reason = reason
         self.result.metrics = {
             **{k: evaluation.metrics.get(k) for k in ("test_loss", "test_accuracy", "test_mae")},
+            **{k: v for k, v in evaluation.metrics.items() if k not in ("test_loss", "test_accuracy", "test_mae")},
             "epochs_run": epochs_run, "best_epoch": best_epoch, "stopped_early": reason == "early_stopping",
             "reason": reason, "backend": choice.name, "device": choice.device, "seconds": total,
             "samples_per_second": sps,

@@ -151,11 +151,23 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
     cm, names = m.get("confusion_matrix"), m.get("class_names")
     if cm and names:
         names = [safe(n) for n in names]
-        t = Table("true \\ predicted", *[n[:9] for n in names], "accuracy", title="Confusion matrix (test set)")
+        report = m.get("class_report")
+        heads = ("precision", "recall", "F1") if report else ("accuracy",)
+        t = Table("true \\ predicted", *[n[:9] for n in names], *heads, title="Confusion matrix (test set)")
         for i, row in enumerate(cm):
-            acc = m["per_class_accuracy"][i]
-            t.add_row(names[i], *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)], fmt_value(acc, ".3f"))
+            figures = ([report["precision"][i], report["recall"][i], report["f1"][i]] if report
+                       else [m["per_class_accuracy"][i]])
+            t.add_row(names[i], *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)],
+                      *[fmt_value(v, ".3f") for v in figures])
+        if report:
+            for avg in ("macro", "weighted"):
+                t.add_row(f"[italic]{avg} avg[/]", *[""] * len(names),
+                          *[fmt_value(report[avg][k], ".3f") for k in ("precision", "recall", "f1")])
         console.print(t)
+        extra = [f"top-5 accuracy {fmt_value(m['test_top5_accuracy'])}" if m.get("test_top5_accuracy") is not None
+                 else "", f"ROC AUC {fmt_value(m['test_roc_auc'])}" if m.get("test_roc_auc") is not None else ""]
+        if any(extra):
+            console.print("test " + "   ".join(e for e in extra if e))
 
 
 def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
@@ -164,14 +176,24 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
             r.label_override = r.folder.name
     # the run's name folds onto a second line rather than being cut: at 80 columns spiral-relu and
     # spiral-tanh were both "spiral…"
-    table = Table(Column("run", overflow="fold", min_width=12), "data", "epochs", "test loss", "test acc", "best",
-                  "seconds", "samples/s", title="Runs side by side")
+    # the metrics some run has beyond loss and accuracy: macro F1, top-5 accuracy, ROC AUC
+    more = [(k, head) for k, head in (("test_macro_f1", "macro F1"), ("test_top5_accuracy", "top-5 acc"),
+                                      ("test_roc_auc", "ROC AUC")) if any(r.metrics.get(k) is not None for r in runs)]
+    # short heads: Rich does not wrap them, and the table must fit 80 columns
+    table = Table(Column("run", overflow="fold", min_width=12), "data", "epochs", "loss", "acc", "best",
+                  "s", "samples/s", title="Runs side by side (loss and accuracy on the test set)")
     for r in runs:
         m = r.metrics
         table.add_row(safe(r.label), r.experiment.data.name, str(m.get("epochs_run")), fmt_value(m.get("test_loss")),
                       fmt_value(m.get("test_accuracy")), str(m.get("best_epoch") or "-"), fmt_value(m.get("seconds"), ".1f"),
                       fmt_value(m.get("samples_per_second"), ",.0f"))
     console.print(table)
+    if more:                              # a table of their own: the first one fills 80 columns already
+        table = Table(Column("run", overflow="fold", min_width=12), *[head for _, head in more],
+                      title="Test metrics side by side")
+        for r in runs:
+            table.add_row(safe(r.label), *[fmt_value(r.metrics.get(k)) for k, _ in more])
+        console.print(table)
     key = "val_loss" if all(any(h["val_loss"] is not None for h in r.history) for r in runs) else "loss"
     print(_plot(key, [(r.label, [h[key] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
                 width, color))

@@ -20,7 +20,7 @@ from ..saving import save_model
 from .history import RunFolderError, read_history  # noqa: F401  (read_history: re-exported)
 from .inspection import inside_files, inside_markdown
 from .run import markdown_report
-from .svg import TRAIN, VALIDATION, svg_chart
+from .svg import TRAIN, VALIDATION, svg_chart, svg_roc
 
 LOCK_NAME = ".lock"   # holds the writing process's id while a run writes the folder
 
@@ -225,6 +225,9 @@ class RunRecorder:
         data_line = (f"{d.name}: {len(d.x_train):,} train / {len(d.x_val):,} validation / {len(d.x_test):,} test, "
                      f"{d.n_features} features, " + (f"{len(d.class_names)} classes" if d.task == "classification"
                                                      else "regression") + f", scaling {self.exp.data.scale}")
+        roc = metrics.get("roc")
+        if roc and roc.get("auc") is not None:
+            write_text_atomic(self.folder / "roc.svg", svg_roc(roc["fpr"], roc["tpr"], roc["auc"], d.class_names[1]))
         inspects = [e for e in self.events if e["event"] == "inspect"]
         for name, svg in inside_files(inspects).items():
             write_text_atomic(self.folder / name, svg)

@@ -66,8 +66,26 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
                   "| true \\ predicted | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
         lines += [f"| {names[i]} | " + " | ".join(f"**{v}**" if i == j else str(v) for j, v in enumerate(row)) + " |"
                   for i, row in enumerate(cm)]
-        lines += ["", "| class | test accuracy | samples |", "|---|---:|---:|"]
-        lines += [f"| {names[i]} | {fmt_value(acc)} | {sum(cm[i])} |" for i, acc in enumerate(metrics["per_class_accuracy"])]
+        report = metrics.get("class_report")
+        if report:
+            lines += ["", "| class | precision | recall | F1 | samples |", "|---|---:|---:|---:|---:|"]
+            lines += [f"| {names[i]} | {fmt_value(report['precision'][i])} | {fmt_value(report['recall'][i])} | "
+                      f"{fmt_value(report['f1'][i])} | {report['support'][i]} |" for i in range(len(names))]
+            lines += [f"| *{avg} average* | {fmt_value(report[avg]['precision'])} | {fmt_value(report[avg]['recall'])} | "
+                      f"{fmt_value(report[avg]['f1'])} | {sum(report['support'])} |" for avg in ("macro", "weighted")]
+            lines += ["", "Recall is each class's test accuracy; the macro average weighs every class alike, the "
+                      "weighted one by its samples."]
+        else:
+            lines += ["", "| class | test accuracy | samples |", "|---|---:|---:|"]
+            lines += [f"| {names[i]} | {fmt_value(acc)} | {sum(cm[i])} |"
+                      for i, acc in enumerate(metrics["per_class_accuracy"])]
+        extra = [f"top-5 accuracy {fmt_value(metrics['test_top5_accuracy'])}" if metrics.get("test_top5_accuracy")
+                 is not None else None,
+                 f"ROC AUC {fmt_value(metrics['test_roc_auc'])}" if metrics.get("test_roc_auc") is not None else None]
+        if any(extra):
+            lines += ["", "Also on the test set: " + ", ".join(e for e in extra if e) + "."]
+        if metrics.get("roc") and metrics["roc"].get("auc") is not None:
+            lines += ["", "![ROC](roc.svg)"]
         lines.append("")
     return "\n".join(lines)
 

@@ -96,3 +96,30 @@ def svg_chart(title: str, series: list[tuple[str, list, str]], best: int | None 
                    f'text-anchor="{"start" if right_side else "end"}" fill="{colour}">{label} @{epoch}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def svg_roc(fpr: list[float], tpr: list[float], auc: float, positive: str, size: int = 360) -> str:
+    """The ROC curve of a two-class run: true-positive rate over false-positive rate in the unit
+    square, the chance diagonal dashed, the area under the curve in the title."""
+    left, top, pad = 50, 34, 36
+    side = size - left - 16
+    x_of = lambda v: left + v * side  # noqa: E731
+    y_of = lambda v: top + (1 - v) * side  # noqa: E731
+    height = top + side + pad
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{height}" '
+           f'viewBox="0 0 {size} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{size}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">ROC ({escape(positive)} positive), '
+           f'AUC {auc:.4f}</text>',
+           f'<rect x="{left}" y="{top}" width="{side}" height="{side}" fill="none" stroke="#999"/>',
+           f'<line x1="{x_of(0)}" y1="{y_of(0)}" x2="{x_of(1)}" y2="{y_of(1)}" stroke="#bbb" stroke-dasharray="4 4"/>']
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(f'<text x="{x_of(t):.1f}" y="{top + side + 16}" text-anchor="middle" fill="#555">{t:g}</text>')
+        out.append(f'<text x="{left - 6}" y="{y_of(t) + 4:.1f}" text-anchor="end" fill="#555">{t:g}</text>')
+    out.append(f'<text x="{left + side / 2}" y="{height - 4}" text-anchor="middle" fill="#555">false positive rate</text>')
+    out.append(f'<text x="12" y="{top + side / 2}" text-anchor="middle" fill="#555" '
+               f'transform="rotate(-90 12 {top + side / 2})">true positive rate</text>')
+    path = " ".join(f"{x_of(a):.1f},{y_of(b):.1f}" for a, b in zip(fpr, tpr))
+    out.append(f'<polyline points="{path}" fill="none" stroke="{TRAIN}" stroke-width="2"/>')
+    out.append("</svg>")
+    return "\n".join(out)

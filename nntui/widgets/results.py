@@ -1,5 +1,6 @@
 """The dashboard's tables: a run's results (test metrics, the confusion matrix with per-class
-accuracy, the most confident mistakes) and the session's runs side by side."""
+precision, recall and F1, a two-class run's ROC curve, the most confident mistakes) and the
+session's runs side by side."""
 
 from __future__ import annotations
 
@@ -22,26 +23,53 @@ from .samples import SampleStrip
 class ResultsPane(VerticalScroll):
     """What the end of a run says about the test set (the engine's evaluation, rendered)."""
 
+    DEFAULT_CSS = "ResultsPane #roc { height: 16; display: none; } ResultsPane #roc.-shown { display: block; }"
+
     def compose(self) -> ComposeResult:
-        yield Static("The test metrics, confusion matrix, per-class accuracy and the most confident "
-                     "mistakes appear when the run ends.", id="results-text")
+        from textual_plotext import PlotextPlot
+
+        yield Static("The test metrics, confusion matrix, per-class precision, recall and F1 and the most "
+                     "confident mistakes appear when the run ends.", id="results-text")
         yield DataTable(id="confusion", zebra_stripes=True)
+        yield PlotextPlot(id="roc")
         yield Label("Most confident mistakes (test set)", classes="subtitle")
         yield SampleStrip(id="mistakes")
 
     def show(self, confusion: dict, mistakes: list[dict], metrics: dict) -> None:
         self.query_one("#mistakes", SampleStrip).show(mistakes)
         names, cm, per = confusion["class_names"], confusion["confusion_matrix"], confusion["per_class_accuracy"]
+        report = confusion.get("class_report")
         table = self.query_one("#confusion", DataTable)
         table.clear(columns=True)
         names = [escape(printable(n)) for n in names]      # labels from data are shown, never run as markup
-        table.add_columns("true \\ predicted", *[n[:10] for n in names], "accuracy")
+        heads = ("precision", "recall", "F1") if report else ("accuracy",)
+        table.add_columns("true \\ predicted", *[n[:10] for n in names], *heads)
         for i, row in enumerate(cm):
+            figures = ([report["precision"][i], report["recall"][i], report["f1"][i]] if report else [per[i]])
             table.add_row(names[i], *[f"[b]{v}[/]" if i == j else str(v) for j, v in enumerate(row)],
-                          "-" if per[i] is None else f"{per[i]:.3f}")
+                          *["-" if v is None else f"{v:.3f}" for v in figures])
+        if report:
+            for avg in ("macro", "weighted"):
+                table.add_row(f"[i]{avg} avg[/]", *[""] * len(names),
+                              *[f"{report[avg][k]:.3f}" for k in ("precision", "recall", "f1")])
+        more = "".join(f", {label} {metrics[k]:.4f}" for k, label in (
+            ("test_macro_f1", "macro F1"), ("test_top5_accuracy", "top-5 accuracy"), ("test_roc_auc", "ROC AUC"))
+            if metrics.get(k) is not None)
         self.query_one("#results-text", Static).update(
-            f"test loss {metrics['test_loss']:.4f}, test accuracy {metrics['test_accuracy']:.4f} on "
-            f"{sum(map(sum, cm)):,} samples; rows: true class, columns: predicted")
+            f"test loss {metrics['test_loss']:.4f}, test accuracy {metrics['test_accuracy']:.4f}{more} on "
+            f"{sum(map(sum, cm)):,} samples; rows: true class, columns: predicted"
+            + (" (recall is each class's accuracy)" if report else ""))
+        roc = confusion.get("roc")
+        plot = self.query_one("#roc")
+        plot.set_class(bool(roc and roc.get("auc") is not None), "-shown")
+        if roc and roc.get("auc") is not None:
+            plt = plot.plt
+            plt.clear_data()
+            plt.title(f"ROC ({names[1]} positive), AUC {roc['auc']:.4f}")
+            plt.plot([0, 1], [0, 1], marker="braille", color=(120, 120, 120))
+            plt.plot(roc["fpr"], roc["tpr"], marker="braille", label="ROC")
+            plt.xlabel("false positive rate")
+            plot.refresh()
 
 
 #: how many earlier runs from runs/ the Runs tab lists (the newest)
