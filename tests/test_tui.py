@@ -279,7 +279,7 @@ async def test_dashboard_controls_lr_stop_save_restart(tmp_path, monkeypatch):
                 break
         assert screen.result.reason == "stopped"
         assert "stopped after" in str(screen.query_one("#status").render())
-        assert screen.query_one("#confusion").row_count == 2
+        assert screen.query_one("#confusion").row_count == 2 + 2    # two classes, the macro and weighted averages
         await pilot.press("ctrl+s")
         await pilot.pause()
         from textual.widgets import Input
