@@ -109,6 +109,7 @@ class _Run:
         self.step = 0
         self.lr_scale = 1.0
         self.plateau_scale = 1.0           # reduce_lr_on_plateau's reductions so far
+        self.snapshot: dict | None = None  # the epoch's first weights (the step-by-step path's fallback)
         self.train_seconds = 0.0
         self._xbuf: dict[int, np.ndarray] = {}
         self.inspector = Inspector(exp, self.data, self.model.dtype) if inspect else None
@@ -151,6 +152,55 @@ class _Run:
         if buf is None:
             buf = self._xbuf[hi - lo] = np.empty((hi - lo, self.x.shape[1]), self.x.dtype)
         return np.take(self.x, idx, axis=0, out=buf), self.y[idx]
+
+    def _steps(self, epoch: int, order, t0: float):
+        """The epoch's steps one after another, each handing back its loss. Returns (outcome or
+        None, loss sum, correct, last learning rate); the outcome is "stopped" or "diverged" (the
+        model then keeps the epoch's first weights if the last ones are not finite)."""
+        exp, model, control, emit = self.exp, self.model, self.control, self.emit
+        loss_sum, correct, seen, lr = 0.0, 0, 0, exp.optimizer.learning_rate
+        last_emit = t0
+        for b in range(self.steps):
+            if control.paused:
+                emit(Paused(epoch, b))
+                control.wait_while_paused()
+                emit(Resumed(epoch, b))
+            if control.stop_requested:
+                self.train_seconds += time.perf_counter() - t0
+                return "stopped", loss_sum, correct, lr
+            xb, yb = self._batch(order, b)
+            lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
+            if control.lr_scale != self.lr_scale:
+                self.lr_scale = control.lr_scale
+                emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
+            last = self.inspecting and b == self.steps - 1
+            if last:
+                t_inspect = time.perf_counter()
+                self.inspector.before_step(model)
+                self.inspect_seconds += time.perf_counter() - t_inspect
+            loss, ok = model.train_step(xb, yb, lr) if self.tuner is None else self.tuner.step(model.train_step, xb, yb, lr)
+            if last:
+                t_inspect = time.perf_counter()
+                self.inspector.after_step(model)
+                self.inspect_seconds += time.perf_counter() - t_inspect
+            if not math.isfinite(loss):
+                if not model.weights_finite():
+                    model.set_weights(self.snapshot)
+                emit(Diverged(epoch, b + 1, loss, f"loss became {loss} at epoch {epoch}, batch {b + 1}; "
+                              "the model keeps its last finite weights. Try a lower learning rate, "
+                              "input scaling, or a smaller initial weight scale (he/glorot)."))
+                self.train_seconds += time.perf_counter() - t0
+                return "diverged", loss_sum, correct, lr
+            self.step += 1
+            loss_sum += loss * len(xb)
+            correct += ok
+            seen += len(xb)
+            now = time.perf_counter()
+            if now - last_emit >= self.batch_event_interval:
+                last_emit = now
+                emit(BatchProgress(epoch, b + 1, self.steps, loss_sum / seen,
+                                   correct / seen if self.classification else None, lr, seen / (now - t0)))
+        return None, loss_sum, correct, lr
 
     def _queued_steps(self, epoch: int, order, t0: float):
         """The epoch's steps on a model that queues them (MLX on a GPU): each gathers its batch
@@ -225,60 +275,20 @@ class _Run:
 
     def _epoch(self, epoch: int) -> str:
         """Train one epoch; returns completed, early_stopping, stopped or diverged."""
-        exp, model, control, emit = self.exp, self.model, self.control, self.emit
+        exp, model, emit = self.exp, self.model, self.emit
         self.inspecting = self.inspector is not None and (
             self.inspect_budget is None or epoch in (1, exp.train.epochs)
             or exp.train.epochs <= INSPECT_EVERY_EPOCH
             or self.inspect_seconds <= self.inspect_budget * self.train_seconds)
-        snapshot = model.get_weights()   # the last finite weights, should this epoch diverge
+        # the last finite weights, should this epoch diverge (a queued model keeps its own: its
+        # steps after a non-finite loss change nothing), taken before the epoch's clock starts
+        self.snapshot = None if model.defer else model.get_weights()
         order = self.rng.permutation(self.n) if exp.train.shuffle else None
-        base_lr = exp.optimizer.learning_rate
-        t0 = last_emit = time.perf_counter()
-        loss_sum, correct, seen, lr = 0.0, 0, 0, base_lr
-        if model.defer:
-            outcome, loss_sum, correct, lr = self._queued_steps(epoch, order, t0)
-            if outcome is not None:
-                return outcome
-        for b in range(self.steps if not model.defer else 0):
-            if control.paused:
-                emit(Paused(epoch, b))
-                control.wait_while_paused()
-                emit(Resumed(epoch, b))
-            if control.stop_requested:
-                self.train_seconds += time.perf_counter() - t0
-                return "stopped"
-            xb, yb = self._batch(order, b)
-            lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
-            if control.lr_scale != self.lr_scale:
-                self.lr_scale = control.lr_scale
-                emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
-            last = self.inspecting and b == self.steps - 1
-            if last:
-                t_inspect = time.perf_counter()
-                self.inspector.before_step(model)
-                self.inspect_seconds += time.perf_counter() - t_inspect
-            loss, ok = model.train_step(xb, yb, lr) if self.tuner is None else self.tuner.step(model.train_step, xb, yb, lr)
-            if last:
-                t_inspect = time.perf_counter()
-                self.inspector.after_step(model)
-                self.inspect_seconds += time.perf_counter() - t_inspect
-            if not math.isfinite(loss):
-                if not model.weights_finite():
-                    model.set_weights(snapshot)
-                emit(Diverged(epoch, b + 1, loss, f"loss became {loss} at epoch {epoch}, batch {b + 1}; "
-                              "the model keeps its last finite weights. Try a lower learning rate, "
-                              "input scaling, or a smaller initial weight scale (he/glorot)."))
-                self.train_seconds += time.perf_counter() - t0
-                return "diverged"
-            self.step += 1
-            loss_sum += loss * len(xb)
-            correct += ok
-            seen += len(xb)
-            now = time.perf_counter()
-            if now - last_emit >= self.batch_event_interval:
-                last_emit = now
-                emit(BatchProgress(epoch, b + 1, self.steps, loss_sum / seen,
-                                   correct / seen if self.classification else None, lr, seen / (now - t0)))
+        t0 = time.perf_counter()
+        steps = self._queued_steps if model.defer else self._steps
+        outcome, loss_sum, correct, lr = steps(epoch, order, t0)
+        if outcome is not None:
+            return outcome
         t_train = time.perf_counter() - t0
         self.train_seconds += t_train
         val = model.evaluate(self.data.x_val, self.data.y_val) if len(self.data.x_val) else {}
