@@ -33,6 +33,7 @@ from .events import (
     WeightsRestored,
 )
 from .inspection import Inspector
+from .nn.losses import labels_of
 from .nn.schedules import schedule_function
 from .plateau import ReduceOnPlateau
 from .spec import Experiment
@@ -128,6 +129,9 @@ class _Run:
         reason, epochs_run = "completed", 0
         if model.backend == "numpy":
             self.tuner = ThreadTuner.for_run(exp.train.threads)
+        if exp.train.class_weight is not None and self.classification:
+            weights = exp.train.class_weights(self.data.class_names, labels_of(exp.model.loss, self.y))
+            model.set_class_weights(weights)     # for this run's training loss only (taken off at its end)
         if model.defer:
             model.put_training_data(self.x, self.y)   # once: the batches are gathered on the device
         try:
@@ -141,6 +145,8 @@ class _Run:
         finally:
             if self.tuner is not None:
                 self.tuner.close()
+            if exp.train.class_weight is not None and self.classification:
+                model.set_class_weights(None)
         return self._finish(reason, epochs_run)
 
     def _batch(self, order, b):

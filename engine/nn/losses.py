@@ -94,6 +94,33 @@ def loss_from_outputs(loss: str, a: np.ndarray, t: np.ndarray, da: np.ndarray | 
     return value
 
 
+def per_row(loss: str, fused: bool, z: np.ndarray, a: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Each sample's loss, as Keras computes it before weighing the samples (the mean over the
+    outputs for binary cross-entropy and MSE): their mean is the batch's loss."""
+    if loss == "mse":
+        return np.mean((a - t) ** 2, axis=1)
+    if loss == "binary_crossentropy":
+        if fused:
+            return np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))), axis=1)
+        p = np.clip(a, CLIP, 1 - CLIP)
+        return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p), axis=1)
+    if fused:
+        m = z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m
+        return -np.sum(t * (z - lse), axis=1)
+    return -np.sum(t * np.log(np.clip(a, CLIP, 1 - CLIP)), axis=1)
+
+
+def labels_of(loss: str, y: np.ndarray) -> np.ndarray:
+    """The class index of each sample: the label, the one-hot row's argmax, or the 0/1 target."""
+    y = np.asarray(y)
+    if y.ndim == 1:
+        return y.astype(np.int64)
+    if loss == "binary_crossentropy":
+        return (y[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(y, axis=1)
+
+
 def correct_count(loss: str, a: np.ndarray, y: np.ndarray) -> int:
     """How many predictions are right: argmax against the label, or p > 0.5 for one sigmoid unit."""
     if loss == "binary_crossentropy":

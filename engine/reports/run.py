@@ -51,7 +51,8 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
                                                               for k, v in exp.optimizer.hyperparameters().items()) + ")",
               "- schedule: " + exp.schedule.name + ("" if exp.schedule.name == "constant" else " (" + ", ".join(
                   f"{k} {v}" for k, v in exp.schedule.settings().items()) + f", per {exp.schedule.unit})"),
-              f"- batch size {exp.train.batch_size}, seed {exp.seed}", ""]
+              f"- batch size {exp.train.batch_size}, seed {exp.seed}"
+              + (f", class weights {_class_weight_text(exp.train.class_weight)}" if exp.train.class_weight else ""), ""]
     lines += ["## Early stopping", ""] + [f"- {line}" for line in story(exp, events, metrics)] + [""]
     lines += ["## Epochs", "", "| epoch | loss | accuracy | val_loss | val_accuracy | lr | seconds |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
@@ -130,6 +131,10 @@ def story(exp, events: list[dict], metrics: dict) -> list[str]:
     if not metrics.get("stopped_early") and not diverged:
         out.append(f"Did not stop early; best epoch {metrics.get('best_epoch')}.")
     return out
+
+
+def _class_weight_text(cw) -> str:
+    return "balanced" if cw == "balanced" else ", ".join(f"{md_cell(k)} {v:g}" for k, v in cw.items())
 
 
 def _thread_note(metrics: dict, exp) -> str:

@@ -95,6 +95,8 @@ class Experiment:
         info = static_info(exp.data)
         if info is not None:
             exp.check_data(info.n_classes, info.task)
+            if exp.train.class_weight is not None and info.task == "classification":
+                exp.train.class_weights(info.class_names, [])      # the names, where the catalog knows them
         if exp.search is not None:   # every searched path and range end, against this experiment
             base = exp.to_dict()
             del base["search"]
@@ -118,6 +120,8 @@ class Experiment:
         i = len(self.model.layers) - 1
         field_units = f"model.layers[{i}].units"
         loss = self.model.loss
+        if task == "regression" and self.train.class_weight is not None:
+            raise SpecError("train.class_weight", "weighs classes, but this data is a regression task: leave it out")
         if task == "regression":
             if loss != "mse":
                 raise SpecError("model.loss", f"{loss} needs class labels, but this data is a regression "

@@ -112,6 +112,9 @@ class TrainSpec:
     #: the NumPy backend's thread count: None ("auto") chooses from what the step achieves
     #: (engine/backends/numpy/threads.py); a number holds it, for runs that repeat bit for bit
     threads: int | None = None
+    #: "balanced" (n / (classes x the class's rows), scikit-learn's and Keras users' rule) or a
+    #: weight per class name (others 1); None: every sample alike. Weighs the training loss only.
+    class_weight: str | dict | None = None
 
     @classmethod
     def parse(cls, raw: Any, path: str = "train") -> "TrainSpec":
@@ -123,6 +126,7 @@ class TrainSpec:
             shuffle=_bool(raw.get("shuffle", True), f"{path}.shuffle"),
             inspect=_bool(raw.get("inspect", False), f"{path}.inspect"),
             threads=_threads(raw.get("threads", "auto"), f"{path}.threads"),
+            class_weight=_class_weight(raw.get("class_weight"), f"{path}.class_weight"),
         )
 
     def to_dict(self) -> dict:
@@ -131,7 +135,40 @@ class TrainSpec:
             del out["inspect"]
         if self.threads is None:
             del out["threads"]
+        if self.class_weight is None:
+            del out["class_weight"]
+        elif isinstance(self.class_weight, dict):
+            out["class_weight"] = dict(self.class_weight)
         return out
+
+    def class_weights(self, class_names, labels) -> list[float] | None:
+        """The weight of each class, in the data's order: balanced from the training ``labels``
+        (a class with no rows gets 1), or the table's (classes it leaves out get 1)."""
+        cw = self.class_weight
+        if cw is None:
+            return None
+        k = len(class_names)
+        if cw == "balanced":
+            counts = [0] * k
+            for c in labels:
+                counts[int(c)] += 1
+            n = sum(counts)
+            return [n / (k * c) if c else 1.0 for c in counts]
+        unknown = [name for name in cw if name not in class_names]
+        if unknown:
+            raise SpecError("train.class_weight", f"{unknown[0]!r} is not a class of the data; its classes: "
+                            f"{', '.join(map(str, class_names))}")
+        return [float(cw.get(name, 1.0)) for name in class_names]
+
+
+def _class_weight(value: Any, path: str) -> str | dict | None:
+    if value is None:
+        return None
+    if value == "balanced":
+        return value
+    if not isinstance(value, dict):
+        raise SpecError(path, f'must be "balanced" or a table of weights by class name, got {value!r}')
+    return {str(k): _float(v, f"{path}.{k}", 0.0, lo_open=True) for k, v in value.items()}
 
 
 def _threads(value: Any, path: str) -> int | None:

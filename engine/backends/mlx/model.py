@@ -66,9 +66,15 @@ class MlxModel(ModelBase):
 
     # -- the step ---------------------------------------------------------------------------------
 
+    class_weights = None      # an array per class, set by the trainer (read when the step is traced)
+
+    def set_class_weights(self, weights) -> None:
+        self.class_weights = None if weights is None else mx.array(np.asarray(weights, dtype=np.float32))
+        self._step = mx.compile(self._step_fn) if self.compiled else self._step_fn   # traced anew with them
+
     def _loss_fn(self, trainable, frozen, stats, key, x, t):
         out, logits, new_stats = ops.forward(self.plan, trainable, frozen, stats, x, True, key)
-        loss = ops.data_loss(self.plan, out, logits, t) + ops.penalty(self.plan, trainable, frozen)
+        loss = ops.data_loss(self.plan, out, logits, t, self.class_weights) + ops.penalty(self.plan, trainable, frozen)
         return loss, out, new_stats
 
     def _step_fn(self, trainable, frozen, stats, opt_state, key, x, t, lr, step, alive):

@@ -99,9 +99,28 @@ FUSED_LOSSES = {
 }
 
 
-def data_loss(plan: Plan, out, logits, t):
-    """The loss of a batch, without penalties (targets as a matrix)."""
-    return FUSED_LOSSES[plan.loss](logits, t) if plan.fused else LOSSES[plan.loss](out, t)
+def data_loss(plan: Plan, out, logits, t, class_weights=None):
+    """The loss of a batch, without penalties (targets as a matrix). With ``class_weights`` (an
+    array, one per class), the mean of each sample's loss times its class's weight."""
+    if class_weights is None:
+        return FUSED_LOSSES[plan.loss](logits, t) if plan.fused else LOSSES[plan.loss](out, t)
+    labels = (t[:, 0] > 0.5).astype(mx.uint32) if plan.loss == "binary_crossentropy" else mx.argmax(t, axis=1)
+    return mx.mean(mx.take(class_weights, labels) * _per_row(plan, out, logits, t))
+
+
+def _per_row(plan: Plan, out, logits, t):
+    """Each sample's loss (the mean over outputs for binary cross-entropy and MSE)."""
+    if plan.loss == "mse":
+        return mx.mean(mx.square(out - t), axis=1)
+    if plan.loss == "binary_crossentropy":
+        if plan.fused:
+            z = logits
+            return mx.mean(mx.maximum(z, 0) - z * t + mx.log1p(mx.exp(-mx.abs(z))), axis=1)
+        p = _clipped(out)
+        return -mx.mean(t * mx.log(p) + (1 - t) * mx.log(1 - p), axis=1)
+    if plan.fused:
+        return -mx.sum(t * (logits - mx.logsumexp(logits, axis=1, keepdims=True)), axis=1)
+    return -mx.sum(t * mx.log(_clipped(out)), axis=1)
 
 
 def penalty(plan: Plan, trainable: dict, frozen: dict):

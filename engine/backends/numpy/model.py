@@ -145,6 +145,22 @@ class NumpyModel(ModelBase):
 
     _as_array = _as_input
 
+    class_weights: np.ndarray | None = None   # per class, set by the trainer from train.class_weight
+
+    def set_class_weights(self, weights) -> None:
+        self.class_weights = None if weights is None else np.asarray(weights, dtype=self.dtype)
+
+    def _weigh(self, out, t, y, grad, value: float) -> float:
+        """With class weights, the batch's loss is the mean of each sample's loss times its
+        class's weight, and each sample's gradient row is scaled by it (rows are independent)."""
+        if self.class_weights is None:
+            return value
+        sw = self.class_weights[L.labels_of(self.loss, y)]
+        if grad is not None:
+            grad *= sw[:, None]
+        rows = L.per_row(self.loss, self.fused, getattr(self.output, "z", out), out, t)
+        return float(np.mean(sw * rows))
+
     def train_step(self, x: np.ndarray, y: np.ndarray, lr: float) -> tuple[float, int]:
         """One optimizer step on a batch: returns (loss with penalties, correct predictions). A
         non-finite loss is returned without touching the weights."""
@@ -152,7 +168,7 @@ class NumpyModel(ModelBase):
         out = self._forward(x, training=True, update_stats=True)
         t = self._targets(y)
         grad = self.output.buffer("dlast", out.shape, self.dtype)
-        loss = self._loss(out, t, grad) + self._penalty()
+        loss = self._weigh(out, t, y, grad, self._loss(out, t, grad)) + self._penalty()
         correct = L.correct_count(self.loss, out, y) if self.loss in L.CLASSIFICATION else 0
         if not np.isfinite(loss):
             return loss, correct
@@ -171,7 +187,8 @@ class NumpyModel(ModelBase):
         x = self._as_input(x)
         out = self._forward(x, training=True, update_stats=False)
         grad = np.empty_like(out)
-        loss = self._loss(out, self._targets(y), grad) + self._penalty()
+        t = self._targets(y)
+        loss = self._weigh(out, t, y, grad, self._loss(out, t, grad)) + self._penalty()
         self._backward(grad, all_params=True)
         grads = {}
         for layer in self.layers:
