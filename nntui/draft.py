@@ -50,6 +50,9 @@ class Draft:
         self._tell(what or f"loaded {exp.name or 'experiment'}", True)
 
     def _reset(self, data: dict) -> None:
+        train = data.get("train")
+        if isinstance(train, dict):
+            train.setdefault("class_weight", "none")          # the form's choice, as the spec reads it
         opt = data.get("optimizer")
         if isinstance(opt, dict) and opt.get("name") in OPTIMIZERS.names():
             # every setting of the optimizer in its form, the ones a file leaves out at their defaults

@@ -414,3 +414,20 @@ def test_the_last_epoch_or_batch_keeps_its_label_at_every_width(n):
         plt.xticks(ticks)
         labels = plt.build().splitlines()[-1]
         assert plotext.uncolorize(labels).split() == [str(t) for t in ticks], (width, labels)   # none dropped
+
+
+@pytest.mark.asyncio
+async def test_class_weight_is_chosen_in_the_training_panel_and_saved(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.draft.experiment.train.class_weight is None and not app.draft.dirty
+        await pilot.press("alt+t")
+        await pilot.pause()
+        await choose(pilot, app, "train.class_weight", "balanced")
+        assert app.draft.experiment.train.class_weight == "balanced"
+        path = tmp_path / "weighted.toml"
+        app.draft.experiment.to_toml(path)
+        assert engine.Experiment.from_toml(path).train.class_weight == "balanced"
+        await choose(pilot, app, "train.class_weight", "none")
+        assert app.draft.experiment.train.class_weight is None

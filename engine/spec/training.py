@@ -162,7 +162,7 @@ class TrainSpec:
 
 
 def _class_weight(value: Any, path: str) -> str | dict | None:
-    if value is None:
+    if value is None or value == "none":          # "none": TOML's way to say Keras's None
         return None
     if value == "balanced":
         return value

@@ -70,9 +70,12 @@ def schedule_fields(d) -> list[FieldSpec]:
     return fields
 
 def train_fields(d) -> list[FieldSpec]:
-    return [FieldSpec(d, "name", "name", "str"), FieldSpec(d, "train.epochs", "epochs", "int"),
-            FieldSpec(d, "train.batch_size", "batch size", "int"), FieldSpec(d, "seed", "seed", "int"),
-            FieldSpec(d, "train.shuffle", "shuffle", "bool"), FieldSpec(d, "backend", "backend", "choice", BACKENDS.names())]
+    fields = [FieldSpec(d, "name", "name", "str"), FieldSpec(d, "train.epochs", "epochs", "int"),
+              FieldSpec(d, "train.batch_size", "batch size", "int"), FieldSpec(d, "seed", "seed", "int"),
+              FieldSpec(d, "train.shuffle", "shuffle", "bool"), FieldSpec(d, "backend", "backend", "choice", BACKENDS.names())]
+    if not isinstance(d.get("train.class_weight"), dict):   # a table by class name is edited in the file
+        fields.append(FieldSpec(d, "train.class_weight", "class weight", "choice", ["none", "balanced"]))
+    return fields
 
 def stopping_fields(d) -> list[FieldSpec]:
     on = d.get("early_stopping") is not None
