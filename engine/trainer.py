@@ -149,53 +149,78 @@ class _Run:
                 model.set_class_weights(None)
         return self._finish(reason, epochs_run)
 
-    def _batch(self, order, b):
+    def _rows(self, order, b):
+        """Batch ``b``'s rows of the training set: a slice, or the shuffled order's indices."""
         lo, hi = b * self.bs, min(self.n, (b + 1) * self.bs)
-        if order is None:
-            return self.x[lo:hi], self.y[lo:hi]
-        idx = order[lo:hi]
-        buf = self._xbuf.get(hi - lo)
+        return slice(lo, hi) if order is None else order[lo:hi]
+
+    def _batch(self, order, b):
+        rows = self._rows(order, b)
+        if isinstance(rows, slice):
+            return self.x[rows], self.y[rows]
+        buf = self._xbuf.get(len(rows))
         if buf is None:
-            buf = self._xbuf[hi - lo] = np.empty((hi - lo, self.x.shape[1]), self.x.dtype)
-        return np.take(self.x, idx, axis=0, out=buf), self.y[idx]
+            buf = self._xbuf[len(rows)] = np.empty((len(rows), self.x.shape[1]), self.x.dtype)
+        return np.take(self.x, rows, axis=0, out=buf), self.y[rows]
+
+    def _stop_asked(self, epoch: int, b: int, t0: float) -> bool:
+        """At the start of step ``b``: wait out a pause (told as events); whether a stop is asked
+        for (then the epoch's time so far is counted)."""
+        control = self.control
+        if control.paused:
+            self.emit(Paused(epoch, b))
+            control.wait_while_paused()
+            self.emit(Resumed(epoch, b))
+        if control.stop_requested:
+            self.train_seconds += time.perf_counter() - t0
+            return True
+        return False
+
+    def _rate(self, epoch: int, b: int) -> float:
+        """Step ``b``'s learning rate: the schedule's, times the dashboard's factor and the
+        plateau's cuts; a new dashboard factor is told."""
+        control = self.control
+        lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
+        if control.lr_scale != self.lr_scale:
+            self.lr_scale = control.lr_scale
+            self.emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
+        return lr
+
+    def _diverged(self, epoch: int, batch: int, loss: float, t0: float) -> None:
+        """Tell that the loss of ``batch`` was not finite (the epoch's time so far counted)."""
+        self.train_seconds += time.perf_counter() - t0
+        self.emit(Diverged(epoch, batch, loss, f"loss became {loss} at epoch {epoch}, batch {batch}; the model "
+                           "keeps its last finite weights. Try a lower learning rate, input scaling, or a "
+                           "smaller initial weight scale (he/glorot)."))
+
+    def _inspect(self, fn) -> None:
+        """``fn(model)``, its time counted against the inspections' budget."""
+        t0 = time.perf_counter()
+        fn(self.model)
+        self.inspect_seconds += time.perf_counter() - t0
 
     def _steps(self, epoch: int, order, t0: float):
         """The epoch's steps one after another, each handing back its loss. Returns (outcome or
         None, loss sum, correct, last learning rate); the outcome is "stopped" or "diverged" (the
         model then keeps the epoch's first weights if the last ones are not finite)."""
-        exp, model, control, emit = self.exp, self.model, self.control, self.emit
+        exp, model, emit = self.exp, self.model, self.emit
         loss_sum, correct, seen, lr = 0.0, 0, 0, exp.optimizer.learning_rate
         last_emit = t0
         for b in range(self.steps):
-            if control.paused:
-                emit(Paused(epoch, b))
-                control.wait_while_paused()
-                emit(Resumed(epoch, b))
-            if control.stop_requested:
-                self.train_seconds += time.perf_counter() - t0
+            if self._stop_asked(epoch, b, t0):
                 return "stopped", loss_sum, correct, lr
             xb, yb = self._batch(order, b)
-            lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
-            if control.lr_scale != self.lr_scale:
-                self.lr_scale = control.lr_scale
-                emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
+            lr = self._rate(epoch, b)
             last = self.inspecting and b == self.steps - 1
             if last:
-                t_inspect = time.perf_counter()
-                self.inspector.before_step(model)
-                self.inspect_seconds += time.perf_counter() - t_inspect
+                self._inspect(self.inspector.before_step)
             loss, ok = model.train_step(xb, yb, lr) if self.tuner is None else self.tuner.step(model.train_step, xb, yb, lr)
             if last:
-                t_inspect = time.perf_counter()
-                self.inspector.after_step(model)
-                self.inspect_seconds += time.perf_counter() - t_inspect
+                self._inspect(self.inspector.after_step)
             if not math.isfinite(loss):
                 if not model.weights_finite():
                     model.set_weights(self.snapshot)
-                emit(Diverged(epoch, b + 1, loss, f"loss became {loss} at epoch {epoch}, batch {b + 1}; "
-                              "the model keeps its last finite weights. Try a lower learning rate, "
-                              "input scaling, or a smaller initial weight scale (he/glorot)."))
-                self.train_seconds += time.perf_counter() - t0
+                self._diverged(epoch, b + 1, loss, t0)
                 return "diverged", loss_sum, correct, lr
             self.step += 1
             loss_sum += loss * len(xb)
@@ -226,10 +251,7 @@ class _Run:
             window_loss, window_right, good, bad = model.flush()
             first = done - len(queued)             # the window's first batch, counted from 0
             if good < len(queued):
-                self.train_seconds += time.perf_counter() - t0
-                emit(Diverged(epoch, first + good + 1, bad, f"loss became {bad} at epoch {epoch}, batch "
-                              f"{first + good + 1}; the model keeps its last finite weights. Try a lower learning "
-                              "rate, input scaling, or a smaller initial weight scale (he/glorot)."))
+                self._diverged(epoch, first + good + 1, bad, t0)
                 return "diverged"
             loss_sum += window_loss
             correct += window_right
@@ -240,28 +262,17 @@ class _Run:
         for b in range(self.steps):
             if (control.paused or control.stop_requested) and look() is not None:
                 return "diverged", loss_sum, correct, lr
-            if control.paused:
-                emit(Paused(epoch, b))
-                control.wait_while_paused()
-                emit(Resumed(epoch, b))
-            if control.stop_requested:
-                self.train_seconds += time.perf_counter() - t0
+            if self._stop_asked(epoch, b, t0):
                 return "stopped", loss_sum, correct, lr
-            lo, hi = b * self.bs, min(self.n, (b + 1) * self.bs)
-            rows = slice(lo, hi) if order is None else order[lo:hi]
-            lr = self.rate(self.step) * control.lr_scale * self.plateau_scale
-            if control.lr_scale != self.lr_scale:
-                self.lr_scale = control.lr_scale
-                emit(LearningRateChanged(epoch, b + 1, self.lr_scale, lr))
+            rows = self._rows(order, b)
+            lr = self._rate(epoch, b)
             last = self.inspecting and b == self.steps - 1
             if last:
                 if look() is not None:
                     return "diverged", loss_sum, correct, lr
-                t_inspect = time.perf_counter()
-                self.inspector.before_step(model)
-                self.inspect_seconds += time.perf_counter() - t_inspect
+                self._inspect(self.inspector.before_step)
             model.queue_step(rows, lr)
-            queued.append(hi - lo)
+            queued.append(min(self.n, (b + 1) * self.bs) - b * self.bs)
             done += 1
             self.step += 1
             now = time.perf_counter()
@@ -270,9 +281,7 @@ class _Run:
                 if look() is not None:
                     return "diverged", loss_sum, correct, lr
             if last:
-                t_inspect = time.perf_counter()
-                self.inspector.after_step(model)
-                self.inspect_seconds += time.perf_counter() - t_inspect
+                self._inspect(self.inspector.after_step)
             if due and seen:
                 last_emit = now
                 emit(BatchProgress(epoch, b + 1, self.steps, loss_sum / seen,
@@ -305,9 +314,7 @@ class _Run:
         self.result.history.append(ev.history_row())
         emit(ev)
         if self.inspecting:
-            t_inspect = time.perf_counter()
-            emit(self.inspector.measure(model, epoch))
-            self.inspect_seconds += time.perf_counter() - t_inspect
+            self._inspect(lambda model: emit(self.inspector.measure(model, epoch)))
         logs = {"loss": ev.loss, "accuracy": ev.accuracy, "val_loss": ev.val_loss,
                 "val_accuracy": ev.val_accuracy, "mae": ev.mae, "val_mae": ev.val_mae}
         if self.plateau is not None:
