@@ -31,7 +31,7 @@ import engine  # noqa: E402  (first: it tunes OpenBLAS before NumPy loads it)
 
 # isort: split
 import numpy as np  # noqa: E402
-from train_speed import blas_description, cpu_model, fake_data, lecture_experiment  # noqa: E402
+from train_speed import blas_description, cpu_model, fake_data, lecture_experiment, step_products  # noqa: E402
 
 PARTS = ("forward products", "bias + activation", "loss", "activation backward", "weight-gradient products",
          "bias gradients", "input-gradient products", "optimizer update", "other (Python, targets)")
@@ -62,7 +62,7 @@ class _TimedNumpy:
         return r
 
 
-def profile(batch: int, hidden: int, steps: int, blocks: int) -> tuple[dict, float, float]:
+def profile(batch: int, steps: int, blocks: int) -> tuple[dict, float, float]:
     from engine.backends.numpy import layers as layer_module
 
     exp = lecture_experiment(batch)
@@ -124,33 +124,12 @@ def profile(batch: int, hidden: int, steps: int, blocks: int) -> tuple[dict, flo
     finally:
         layer_module.np = np
     parts = {k: statistics.median(b[k] for b in per_block) for k in PARTS}
-    return parts, statistics.median(whole), products_alone(batch, hidden, steps, blocks)
+    return parts, statistics.median(whole), products_alone(batch, steps, blocks)
 
 
-def products_alone(batch: int, hidden: int, steps: int, blocks: int) -> float:
+def products_alone(batch: int, steps: int, blocks: int) -> float:
     """The step's products (3 forward, 3 weight gradients, 2 input gradients) alone in a loop."""
-    rng = np.random.default_rng(0)
-    sizes = (784, hidden, hidden, 10)
-    f32 = np.float32
-    x = rng.random((batch, 784), dtype=f32)
-    ws = [rng.standard_normal((a, b), dtype=f32) for a, b in zip(sizes[:-1], sizes[1:])]
-    hs = [np.empty((batch, b), f32) for b in sizes[1:]]
-    ds = [np.empty((batch, a), f32) for a in sizes[:-1]]
-    gs = [np.empty_like(w) for w in ws]
-    d_out = rng.standard_normal((batch, 10), dtype=f32)
-
-    def products():
-        a = x
-        for w, h in zip(ws, hs):
-            np.dot(a, w, out=h)
-            a = h
-        d = d_out
-        for i in (2, 1, 0):
-            np.dot((hs[i - 1] if i else x).T, d, out=gs[i])
-            if i:
-                np.dot(d, ws[i].T, out=ds[i])
-                d = ds[i]
-
+    products = step_products(batch)
     for _ in range(5):
         products()
     times = []
@@ -179,7 +158,7 @@ def main() -> None:
     print(f"{cpu_model()}; {blas_description()}; {threads} BLAS threads held")
     print(f"ms per step, 784-{args.hidden}-{args.hidden}-10 RMSprop")
     with threadpool_limits(threads, user_api="blas"):
-        results = {b: profile(b, args.hidden, max(20, int(20_000 / b * 512 / args.hidden)), args.blocks)
+        results = {b: profile(b, max(20, int(20_000 / b * 512 / args.hidden)), args.blocks)
                    for b in args.batches}
     print(f"{'':<28}" + "".join(f"{'batch ' + str(b):>12}" for b in args.batches))
     for k in PARTS:

@@ -64,9 +64,13 @@ def main() -> None:
 
     import engine  # noqa: F401  (OpenBLAS tuned as the workers have it)
     from engine.nn.parallel import available_cpus
+
+    # isort: split
+    import numpy  # noqa: F401  (after engine; loaded, so that threadpoolctl sees its BLAS)
     cpus = available_cpus()
     blas = [f"{i['internal_api']} {i.get('version')} {i.get('architecture')}" for i in threadpool_info()
             if i["user_api"] == "blas"]
+    from train_speed import cpu_model
     print(f"CPU: {cpu_model()}, {cpus} CPUs for this process; BLAS: {', '.join(blas)}")
     kinds = ["auto", "1", str(cpus)] if cpus > 1 else ["auto", "1"]
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
@@ -101,18 +105,6 @@ def main() -> None:
                         for i, a in enumerate(row["auto"]))
         print(f"| {load} | {batch} | " + " | ".join(f"{median(x['rate'] for x in row[k]):,.0f}" for k in kinds)
               + f" | {median(ratios):.2f} | {ratios[0]:.2f}-{ratios[-1]:.2f} |")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":
