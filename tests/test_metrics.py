@@ -10,7 +10,7 @@ import pytest
 import engine
 from engine.evaluation import class_report, roc_curve, top_k_accuracy
 
-from .conftest import make_exp
+from .conftest import make_exp, wait_until
 
 metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is not installed (it comes with the test extra)")
 
@@ -118,10 +118,7 @@ async def test_the_results_tab_shows_precision_recall_f1_and_a_roc_plot(tmp_path
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, TrainScreen)
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if not screen.running:
-                break
+        await wait_until(pilot, lambda: not screen.running)
         await pilot.pause()
         table = screen.query_one("#confusion", DataTable)
         heads = [str(c.label) for c in table.columns.values()]

@@ -8,7 +8,7 @@ import engine
 from engine.plateau import ReduceOnPlateau
 from engine.spec import PlateauSpec
 
-from .conftest import make_exp
+from .conftest import make_exp, wait_until
 
 
 def replay(values, lr=0.1, **kw):
@@ -106,10 +106,7 @@ async def test_the_dashboard_marks_each_reduction_and_logs_it(tmp_path, monkeypa
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, TrainScreen)
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if not screen.running:
-                break
+        await wait_until(pilot, lambda: not screen.running)
         await pilot.pause(0.6)                     # the last redraw
         log = "\n".join(str(line) for line in screen.query_one(Log).lines)
         assert "learning rate 0.1 -> 0.05 from epoch 3: loss" in log and "(reduce on plateau)" in log

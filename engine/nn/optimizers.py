@@ -238,6 +238,18 @@ class RMSprop(Optimizer):
         self.sigma = 1.0
 
 
+def _moments(m, v, g, t, one_minus_b1, one_minus_b2) -> None:
+    """Adam's and Nadam's moment averages in place: m <- m + (1 - b1)(g - m), v <- v + (1 - b2)(g^2 - v)
+    (``t`` is scratch)."""
+    np.subtract(g, m, out=t)
+    t *= one_minus_b1
+    m += t
+    np.multiply(g, g, out=t)
+    t -= v
+    t *= one_minus_b2
+    v += t
+
+
 @OPTIMIZERS.register("adam")
 class Adam(Optimizer):
     """m <- m + (1 - b1)(g - m);  v <- v + (1 - b2)(g^2 - v)
@@ -258,13 +270,7 @@ class Adam(Optimizer):
 
     def _kernel(self, w, g, t, lo, hi, alpha, one_minus_b1, one_minus_b2, eps):
         m, v = self.m[lo:hi], self.v[lo:hi]
-        np.subtract(g, m, out=t)
-        t *= one_minus_b1
-        m += t
-        np.multiply(g, g, out=t)
-        t -= v
-        t *= one_minus_b2
-        v += t
+        _moments(m, v, g, t, one_minus_b1, one_minus_b2)
         np.sqrt(v, out=t)
         t += eps
         np.divide(m, t, out=t)
@@ -337,13 +343,7 @@ class Nadam(Optimizer):
 
     def _kernel(self, w, g, t, lo, hi, lr_c_m, g_over_m, one_minus_b1, one_minus_b2, v_scale, eps):
         m, v = self.m[lo:hi], self.v[lo:hi]
-        np.subtract(g, m, out=t)
-        t *= one_minus_b1
-        m += t
-        np.multiply(g, g, out=t)
-        t -= v
-        t *= one_minus_b2
-        v += t
+        _moments(m, v, g, t, one_minus_b1, one_minus_b2)
         np.multiply(v, v_scale, out=t)        # v_hat
         np.sqrt(t, out=t)
         t += eps

@@ -129,7 +129,8 @@ class RatePlot(Plot):
         plt.title("learning rate per epoch")
         if epochs:
             plt.plot(epochs, rates, color=colour, marker="braille")
-            marked = [(e, r) for e, r in zip(epochs, rates) if e in set(cuts)]
+            cut = set(cuts)
+            marked = [(e, r) for e, r in zip(epochs, rates) if e in cut]
             if marked:
                 plt.scatter([e for e, _ in marked], [r for _, r in marked], color=colour, marker="v",
                             label="reduced on plateau")
