@@ -50,6 +50,15 @@ class EarlyStopping:
             return events, True
         return events, False
 
+    def get_state(self) -> dict:
+        """The counters, for a checkpoint (JSON-able)."""
+        return {"window": list(self.window), "best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def set_state(self, state: dict) -> None:
+        self.window.clear()
+        self.window.extend(float(v) for v in state["window"])
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], int(state["wait"])
+
     def _beats(self, value: float, reference: float) -> bool:
         return self.sign * value < self.sign * reference - self.spec.min_delta
 

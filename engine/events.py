@@ -51,6 +51,7 @@ class RunStarted(Event):
     params: int
     trainable_params: int
     time: float = field(default_factory=time.time)
+    resumed_from: int = 0     # a resumed run's: the checkpoint's epoch (it trains from the next one)
 
 
 @dataclass(frozen=True)

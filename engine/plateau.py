@@ -45,3 +45,11 @@ class ReduceOnPlateau:
         self.scale *= new_lr / lr
         self.wait, self.cooldown = 0, self.spec.cooldown
         return LearningRateReduced(epoch, self.spec.monitor, value, self.best, lr, new_lr, self.scale)
+
+    def get_state(self) -> dict:
+        """The counters, for a checkpoint (JSON-able)."""
+        return {"best": self.best, "wait": self.wait, "cooldown": self.cooldown, "scale": self.scale}
+
+    def set_state(self, state: dict) -> None:
+        self.best, self.wait = state["best"], int(state["wait"])
+        self.cooldown, self.scale = int(state["cooldown"]), float(state["scale"])

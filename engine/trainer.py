@@ -13,9 +13,11 @@ import numpy as np
 from .api import build_model
 from .backends.numpy.threads import ThreadTuner
 from .backends.protocol import Model
+from .checkpoint import Checkpoint, same_run
 from .control import TrainingControl
 from .data import Dataset, load_data
 from .early_stopping import EarlyStopping
+from .errors import SpecError
 from .evaluation import Evaluation, evaluate_test
 from .events import (
     BatchProgress,
@@ -57,7 +59,9 @@ class TrainResult:
 def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
           data: Dataset | None = None, control: TrainingControl | None = None,
           backend: str | None = None, model: Model | None = None, batch_event_interval: float = 0.25,
-          inspect: bool | None = None, inspect_budget: float | None = None) -> TrainResult:
+          inspect: bool | None = None, inspect_budget: float | None = None,
+          checkpoint: Callable[[Checkpoint, bool], None] | None = None,
+          resume: Checkpoint | None = None) -> TrainResult:
     """Train ``exp`` and return the result; every event goes to ``on_event`` (batch events at most
     once per ``batch_event_interval`` seconds). ``inspect`` (default: the experiment's
     ``train.inspect``) adds an ``inspect`` event of per-layer statistics at the start and after
@@ -67,12 +71,22 @@ def train(exp: Experiment, on_event: Callable[[Event], None] | None = None, *,
     a lesson is inspected every epoch, a run of long epochs too, and a run of hundreds of epochs
     of milliseconds at epochs spread over it, as many as the budget buys. A loss that turns NaN
     or infinite ends the run with a ``diverged`` event, keeping the last finite weights. An
-    exception is reported as a ``failed`` event, then raised."""
+    exception is reported as a ``failed`` event, then raised.
+
+    ``checkpoint(c, best)`` receives the run's whole state after each complete epoch (``best``:
+    the epoch improved on the best so far, by early stopping's monitor, else val_loss, or loss
+    without a validation set); the run folder's recorder writes it (engine.checkpoint). A run
+    given ``resume`` (a checkpoint of the same experiment and backend) goes on from the epoch
+    after it and ends as the run that wrote it would have, bit for bit where the arithmetic is
+    deterministic (the NumPy backend at a fixed thread count, engine.backends.numpy.threads)."""
     emit = on_event or (lambda event: None)
     try:
         run = _Run(exp, emit, data, control or TrainingControl(), backend, model, batch_event_interval,
                    exp.train.inspect if inspect is None else inspect)
         run.inspect_budget = inspect_budget
+        run.save = checkpoint
+        if resume is not None:
+            run.resume_from(resume)
         # A diverging run overflows on its way to NaN; the `diverged` event reports it, not warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             return run.run()
@@ -118,15 +132,68 @@ class _Run:
         self.inspect_seconds = 0.0         # what the inspections have cost so far
         self.inspecting = False            # this epoch is inspected
         self.tuner: ThreadTuner | None = None   # the NumPy backend's thread choice, for the run's length
+        self.save: Callable[[Checkpoint, bool], None] | None = None   # the checkpoints' sink
+        self.first_epoch = 1                # after the checkpoint a resumed run goes on from
+        self.ended_early = False            # the checkpoint resumed from was early stopping's last epoch
+        # the best epoch for checkpoint-best, where early stopping does not say it: Keras's
+        # ModelCheckpoint's default monitor, val_loss (loss without a validation set)
+        self.best_monitor = "val_loss" if len(self.data.x_val) else "loss"
+        self.best_value: float | None = None
+
+    def resume_from(self, c: Checkpoint) -> None:
+        """Take up the state a checkpoint saved: the next epoch is the one after it."""
+        s, model = c.state, self.model
+        if not same_run(s.get("experiment", ""), self.exp):
+            raise SpecError("", "the checkpoint was written by another experiment than the one to resume (only "
+                            "train.epochs, train.threads and train.inspect may change); resume runs the "
+                            "experiment that was saved with it")
+        if s.get("backend") != model.backend:
+            raise SpecError("backend", f"the checkpoint was written by the {s.get('backend')} backend; resume it "
+                            f"there (its optimizer state is that backend's), not on {model.backend}")
+        model.set_weights(c.group("weights"))
+        model.set_training_state(c.group("training"), s["model"])
+        self.rng.bit_generator.state = s["shuffle_rng"]
+        self.step = int(s["step"])
+        self.lr_scale = self.control.lr_scale = float(s["lr_scale"])
+        if self.plateau is not None:
+            self.plateau.set_state(s["plateau"])
+            self.plateau_scale = self.plateau.scale
+        if self.stopper is not None:
+            self.stopper.set_state(s["stopper"])
+        self.best_value = s.get("best_value")
+        self.best_weights = c.group("best") or None
+        self.result.history = [dict(row) for row in s["history"]]
+        self.train_seconds, self.inspect_seconds = float(s["train_seconds"]), float(s["inspect_seconds"])
+        self.t_start -= float(s["seconds"])
+        self.first_epoch = c.epoch + 1
+        self.ended_early = bool(s.get("early_stopped"))
+
+    def _checkpoint(self, epoch: int, stop: bool) -> Checkpoint:
+        """Everything the next epoch depends on, after ``epoch`` (engine.checkpoint)."""
+        model = self.model
+        arrays, info = model.get_training_state()
+        state = {
+            "experiment": self.exp.to_toml_string(), "backend": model.backend, "step": self.step,
+            "shuffle_rng": self.rng.bit_generator.state, "model": info, "lr_scale": self.lr_scale,
+            "plateau": self.plateau.get_state() if self.plateau else None,
+            "stopper": self.stopper.get_state() if self.stopper else None,
+            "best_value": self.best_value, "early_stopped": stop, "history": list(self.result.history),
+            "train_seconds": self.train_seconds, "inspect_seconds": self.inspect_seconds,
+            "seconds": time.perf_counter() - self.t_start,
+        }
+        return Checkpoint.of(epoch, state, weights=model.get_weights(), training=arrays,
+                             best=self.best_weights if self.restore else None)
 
     def run(self) -> TrainResult:
         exp, model, choice = self.exp, self.model, self.model.choice
         total, trainable = model.count_params()
         self.emit(RunStarted(exp.train.epochs, self.bs, self.steps, self.n, len(self.data.x_val),
-                             len(self.data.x_test), choice.name, choice.device, choice.reason, total, trainable))
-        if self.inspector:
+                             len(self.data.x_test), choice.name, choice.device, choice.reason, total, trainable,
+                             resumed_from=self.first_epoch - 1))
+        if self.inspector and self.first_epoch == 1:
             self.emit(self.inspector.measure(model, 0))
-        reason, epochs_run = "completed", 0
+        epochs_run = self.first_epoch - 1
+        reason = "early_stopping" if self.ended_early else "completed"
         if model.backend == "numpy":
             self.tuner = ThreadTuner.for_run(exp.train.threads)
         if exp.train.class_weight is not None and self.classification:
@@ -135,7 +202,7 @@ class _Run:
         if model.defer:
             model.put_training_data(self.x, self.y)   # once: the batches are gathered on the device
         try:
-            for epoch in range(1, exp.train.epochs + 1):
+            for epoch in range(self.first_epoch, 0 if self.ended_early else exp.train.epochs + 1):
                 reason = self._epoch(epoch)
                 if reason in ("stopped", "diverged"):
                     break
@@ -322,13 +389,21 @@ class _Run:
             if reduced is not None:
                 self.plateau_scale = self.plateau.scale
                 emit(reduced)
-        if self.stopper is None:
-            return "completed"
-        events, stop = self.stopper.update(epoch, logs)
-        for e in events:
-            if isinstance(e, Improved) and self.restore:
-                self.best_weights = model.get_weights()
-            emit(e)
+        stop, improved = False, False
+        if self.stopper is not None:
+            events, stop = self.stopper.update(epoch, logs)
+            for e in events:
+                if isinstance(e, Improved):
+                    improved = True
+                    if self.restore:
+                        self.best_weights = model.get_weights()
+                emit(e)
+        elif logs.get(self.best_monitor) is not None:
+            value = float(logs[self.best_monitor])
+            improved = self.best_value is None or value < self.best_value
+            self.best_value = value if improved else self.best_value
+        if self.save is not None:
+            self.save(self._checkpoint(epoch, stop), improved)
         return "early_stopping" if stop else "completed"
 
     def _finish(self, reason: str, epochs_run: int) -> TrainResult:

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="a built-in experiment instead of a file (see: nntui presets)")
     t.add_argument("--report", metavar="DIR", help="the run folder (default: runs/<timestamp>-<name>); "
                                                    "an existing folder must be empty")
+    t.add_argument("--resume", metavar="DIR",
+                   help="go on with a stopped or killed run from its last complete epoch, in its folder "
+                        "(with --epochs N: train a finished run on to N epochs)")
     t.add_argument("--overwrite", action="store_true",
                    help="replace the content of an existing --report folder (removed first, never mixed)")
     t.add_argument("--backend", choices=["auto", "numpy", "mlx"])

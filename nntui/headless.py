@@ -122,8 +122,29 @@ def default_folder(exp) -> Path:
     return folder
 
 
+def _err(msg) -> None:
+    print(f"nntui: {printable(msg)}", file=sys.stderr)
+
+
 def train_command(args) -> int:
-    err = lambda msg: print(f"nntui: {printable(msg)}", file=sys.stderr)  # noqa: E731
+    err = _err
+    resume = getattr(args, "resume", None)
+    if resume is not None:
+        given = [f"--{k.replace('_', '-')}" for k in ("experiment", "preset", "report", "overwrite", "backend",
+                                                     "seed", "batch_size") if getattr(args, k, None)]
+        if given:
+            err(f"--resume goes on with the saved run as it was; it takes no {', '.join(given)} "
+                f"(only --epochs, --threads, --inspect, --quiet, --json)")
+            return EXIT_BAD_INPUT
+        try:
+            exp, checkpoint = engine.checkpoint.resume_plan(Path(resume), args.epochs, getattr(args, "threads", None),
+                                          getattr(args, "inspect", None))
+            exp = engine.with_overrides(exp, backend=checkpoint.state.get("backend"))
+            engine.resolve_backend(exp.backend)
+        except (engine.SpecError, engine.BackendUnavailable) as exc:
+            err(exc)
+            return EXIT_BAD_INPUT
+        return _run(args, exp, Path(resume), checkpoint)
     try:
         if bool(args.experiment) == bool(args.preset):
             raise engine.SpecError("", "give an experiment file or --preset NAME (one of them)")
@@ -135,6 +156,13 @@ def train_command(args) -> int:
     except (engine.SpecError, engine.BackendUnavailable) as exc:
         err(exc)
         return EXIT_BAD_INPUT
+    return _run(args, exp, Path(args.report) if args.report else default_folder(exp))
+
+
+def _run(args, exp, folder: Path, checkpoint=None) -> int:
+    """Train ``exp`` into ``folder`` (going on from ``checkpoint``, a resumed run) with the display
+    the arguments ask for; the exit status."""
+    err = _err
     display = JsonDisplay() if args.json else (RichDisplay() if sys.stdout.isatty() and not args.quiet
                                                else PlainDisplay(args.quiet))
     try:
@@ -145,9 +173,8 @@ def train_command(args) -> int:
         display.close()
         err(exc)
         return EXIT_BAD_INPUT
-    folder = Path(args.report) if args.report else default_folder(exp)
     try:
-        recorder = RunRecorder(folder, exp, data, model, overwrite=getattr(args, "overwrite", False))
+        recorder = RunRecorder(folder, exp, data, model, overwrite=getattr(args, "overwrite", False), resume=checkpoint)
     except RunFolderError as exc:
         display.close()
         err(exc)
@@ -174,7 +201,8 @@ def train_command(args) -> int:
 
     with signals:
         try:
-            result = engine.train(exp, on_event=sink, data=data, model=model, control=control)
+            result = engine.train(exp, on_event=sink, data=data, model=model, control=control,
+                                  checkpoint=recorder.save_checkpoint, resume=checkpoint)
         except KeyboardInterrupt:
             display.close()
             quick_save(recorder, "interrupted")

@@ -19,7 +19,8 @@ def event_line(e) -> str | None:
     """The line a person reads for an event (None: nothing to say)."""
     k = e.kind
     if k == "run_started":
-        return (f"backend {e.backend} on {e.device} ({e.reason}); {e.params:,} params; {e.train_samples:,} train / "
+        return ((f"resuming after epoch {e.resumed_from} of {e.epochs} (its checkpoint); " if e.resumed_from else "")
+                + f"backend {e.backend} on {e.device} ({e.reason}); {e.params:,} params; {e.train_samples:,} train / "
                 f"{e.val_samples:,} val / {e.test_samples:,} test samples")
     if k == "epoch_end":
         return epoch_line(e)

@@ -36,6 +36,7 @@ def digits_run(tmp_path_factory):
 def test_run_folder_contents_and_formats(digits_run):
     folder, r = digits_run
     assert {p.name for p in folder.iterdir()} == {"experiment.toml", "history.csv", "events.jsonl", "metrics.json",
+                                                  "checkpoint-last.npz", "checkpoint-best.npz",
                                                   "model.npz", "report.md", "loss.svg", "accuracy.svg"}
     lines = (folder / "history.csv").read_text().splitlines()
     assert lines[0] == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds"

@@ -106,13 +106,29 @@ class Optimizer:
             for arr in self.state.values():
                 np.copyto(arr, 0, where=np.abs(arr) < FLUSH_BELOW)
 
+    #: attributes besides the state arrays that the next step depends on (RMSprop's sigma, Nadam's
+    #: product), kept by get_state so that a checkpoint continues bit for bit
+    SCALARS: tuple[str, ...] = ()
+
     def get_state(self) -> dict[str, np.ndarray]:
-        return {"iterations": np.array(self.iterations), **{k: v.copy() for k, v in self.state.items()}}
+        """Everything the next step depends on, as arrays (copies): the step count, the state
+        vectors and the SCALARS (engine.checkpoint saves it)."""
+        return {"iterations": np.array(self.iterations), **{k: v.copy() for k, v in self.state.items()},
+                **{k: np.array(getattr(self, k)) for k in self.SCALARS}}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Go on from a :meth:`get_state` (of an optimizer of the same kind and size)."""
+        missing = [k for k in ("iterations", *self.state, *self.SCALARS) if k not in state]
+        if missing:
+            raise KeyError(f"optimizer state: missing {', '.join(missing)}")
+        for k, v in self.state.items():
+            if np.shape(state[k]) != v.shape:
+                raise ValueError(f"optimizer state {k}: shape {np.shape(state[k])}, expected {v.shape}")
         self.iterations = int(state["iterations"])
         for k, v in self.state.items():
-            np.copyto(v, state[k])
+            np.copyto(v, state[k], casting="same_kind")
+        for k in self.SCALARS:
+            setattr(self, k, float(state[k]))
 
 
 @OPTIMIZERS.register("sgd")
@@ -180,6 +196,7 @@ class RMSprop(Optimizer):
     back into s (s <- sigma s, sigma <- 1), where entries below 1e-30 are flushed to zero."""
 
     RENORMALIZE_BELOW = 1e-12
+    SCALARS = ("sigma",)      # the state "velocity" is s; v is velocity()
 
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
@@ -227,16 +244,6 @@ class RMSprop(Optimizer):
             np.copyto(self.s, 0, where=self.s < FLUSH_BELOW)
             self.sigma = 1.0
         super()._after_step()
-
-    def get_state(self):
-        state = super().get_state()
-        state["velocity"] = self.velocity()
-        return state
-
-    def set_state(self, state):
-        super().set_state(state)
-        self.sigma = 1.0
-
 
 def _moments(m, v, g, t, one_minus_b1, one_minus_b2) -> None:
     """Adam's and Nadam's moment averages in place: m <- m + (1 - b1)(g - m), v <- v + (1 - b2)(g^2 - v)
@@ -323,6 +330,8 @@ class Nadam(Optimizer):
     m_hat = u_(t+1) m / (1 - P_t u_(t+1)) + (1 - u_t) g / (1 - P_t);  v_hat = v / (1 - b2^t)
     w <- w - lr m_hat / (sqrt(v_hat) + eps)"""
 
+    SCALARS = ("u_product",)
+
     def __init__(self, size, dtype=np.float32, **settings):
         super().__init__(size, dtype, **settings)
         self.m = self._zeros("m")
@@ -352,14 +361,6 @@ class Nadam(Optimizer):
         np.divide(g, t, out=t)
         t *= lr_c_m
         w -= t
-
-    def get_state(self):
-        return {**super().get_state(), "u_product": np.array(self.u_product)}
-
-    def set_state(self, state):
-        super().set_state(state)
-        self.u_product = float(state.get("u_product", 1.0))
-
 
 def make_optimizer(name: str, size: int, dtype=np.float32, **settings) -> Optimizer:
     return OPTIMIZERS.get(name)(size, dtype, **settings)

@@ -1,6 +1,8 @@
 """The run folder, written as the run goes so that an interrupt or a crash loses nothing:
 history.csv and events.jsonl are appended and flushed as events arrive; experiment.toml,
-metrics.json, model.npz, report.md and the curves are written atomically."""
+metrics.json, model.npz, report.md, the curves and the checkpoints are written atomically.
+A run resumed from its checkpoint (engine.checkpoint) goes on in the same folder: history.csv and
+events.jsonl are cut back to where they were when the checkpoint was written, then appended."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from ..atomic import write_text_atomic
 from ..backends.plan import summary_text
 from ..backends.protocol import Model
+from ..checkpoint import BEST, LAST, Checkpoint, write_checkpoint
 from ..evaluation import evaluate_test
 from ..events import HISTORY_FIELDS, Event, _jsonable
 from ..saving import save_model
@@ -69,6 +72,21 @@ class FolderLock:
             self._fh.close()     # closing drops the flock
 
 
+def lock_folder(folder: str | Path) -> FolderLock:
+    """Lock an existing run folder, to go on writing it (a resumed run)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunFolderError(f"{folder}: no such run folder")
+    lock = FolderLock(folder)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        if isinstance(exc, RunFolderError):
+            raise
+        raise RunFolderError(f"{folder}: cannot write the run folder: {exc.strerror or exc}") from None
+    return lock
+
+
 def folder_contents(folder: Path) -> list[Path]:
     """What a folder holds, the lock file apart."""
     return [p for p in folder.iterdir() if p.name != LOCK_NAME] if folder.is_dir() else []
@@ -111,26 +129,74 @@ class RunRecorder:
 
     The folder is locked for the run; a folder that already holds files is refused unless
     ``overwrite``. A write that fails (a full disk) does not stop training: appending stops, and
-    :meth:`finish` says which file failed and keeps the model wherever it can be written."""
+    :meth:`finish` says which file failed and keeps the model wherever it can be written.
+    With ``resume`` (the folder's last checkpoint), the folder's run goes on instead."""
 
-    def __init__(self, folder: str | Path, exp, data, model: Model, overwrite: bool = False):
+    def __init__(self, folder: str | Path, exp, data, model: Model, overwrite: bool = False,
+                 resume: Checkpoint | None = None):
         self.folder = Path(folder)
         self.exp, self.data, self.model = exp, data, model
-        self._lock = prepare_folder(self.folder, overwrite)
+        self.history: list[dict] = []
+        self.events: list[dict] = []      # every event but batch progress, for the report
+        self._lock = lock_folder(self.folder) if resume is not None else prepare_folder(self.folder, overwrite)
         try:
             write_text_atomic(self.folder / "experiment.toml", exp.to_toml_string())
-            self._history = open(self.folder / "history.csv", "w", newline="", encoding="utf-8")
-            self._events = open(self.folder / "events.jsonl", "w", encoding="utf-8")
-            self._csv = csv.writer(self._history)
-            self._csv.writerow(HISTORY_FIELDS)
-            self._history.flush()
+            if resume is not None:
+                self._reopen(resume)
+            else:
+                self._history = open(self.folder / "history.csv", "w", newline="", encoding="utf-8")
+                self._events = open(self.folder / "events.jsonl", "w", encoding="utf-8")
+                self._csv = csv.writer(self._history)
+                self._csv.writerow(HISTORY_FIELDS)
+                self._history.flush()
+        except RunFolderError:
+            self._lock.release()
+            raise
         except OSError as exc:
             self._lock.release()
             raise RunFolderError(f"{self.folder}: cannot write the run folder: {exc.strerror or exc}") from None
-        self.history: list[dict] = []
-        self.events: list[dict] = []      # every event but batch progress, for the report
         self.write_error: str | None = None   # the first failed write, if any
         self.model_saved_to: Path | None = None
+
+    def _reopen(self, c: Checkpoint) -> None:
+        """Cut history.csv and events.jsonl back to their length at checkpoint ``c`` (what a killed
+        run wrote after it is redone) and open them to append; the history and the events so far
+        are the report's."""
+        sizes = c.state.get("files") or {}
+        for name in ("history.csv", "events.jsonl"):
+            path, size = self.folder / name, sizes.get(name)
+            have = path.stat().st_size if path.is_file() else -1
+            if not isinstance(size, int) or have < size:
+                raise RunFolderError(f"{path}: shorter than when the checkpoint was written ({max(have, 0)} bytes, "
+                                     f"was {size}); the folder was changed since, and cannot be resumed")
+            os.truncate(path, size)
+        self._history = open(self.folder / "history.csv", "a", newline="", encoding="utf-8")
+        self._events = open(self.folder / "events.jsonl", "a", encoding="utf-8")
+        self._csv = csv.writer(self._history)
+        self.history = [dict(row) for row in c.state["history"]]
+        with open(self.folder / "events.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                record = json.loads(line)
+                if record.get("event") != "batch":
+                    self.events.append(record)
+
+    def save_checkpoint(self, c: Checkpoint, best: bool) -> None:
+        """The trainer's checkpoint after an epoch: checkpoint-last.npz, and checkpoint-best.npz too
+        when the epoch is the best so far. history.csv and events.jsonl are flushed first and their
+        lengths kept in it, so that a resumed run cuts them back to this epoch. A failed write
+        (full disk) does not stop training; :meth:`finish` reports it."""
+        if self.write_error is not None:
+            return
+        try:
+            for fh in (self._history, self._events):
+                fh.flush()
+            c.state["files"] = {"history.csv": os.fstat(self._history.fileno()).st_size,
+                                "events.jsonl": os.fstat(self._events.fileno()).st_size}
+            write_checkpoint(self.folder / LAST, c)
+            if best:
+                write_checkpoint(self.folder / BEST, c)
+        except OSError as exc:
+            self.write_error = str(exc) if str(exc).startswith("cannot write") else f"cannot write a checkpoint: {exc}"
 
     def _append(self, fh, name: str, write, flush: bool = True) -> None:
         """Append to history.csv or events.jsonl; after a failure (full disk) stop appending: the

@@ -168,6 +168,31 @@ class MlxModel(ModelBase):
         conv = lambda keys: {k: mx.array(np.asarray(weights[k], dtype=np.float32)) for k in keys}  # noqa: E731
         self.trainable, self.frozen, self.stats = conv(self.trainable_keys), conv(self.frozen_keys), conv(self.stat_keys)
 
+    def get_training_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """What training goes on from besides the weights, for a checkpoint: (the optimizer's
+        state and the dropout key as arrays, the step count)."""
+        mx.eval(self.opt_state, self.key)
+        arrays = {f"{slot}/{k}": np.array(v) for slot, values in self.opt_state.items() for k, v in values.items()}
+        arrays["key"] = np.array(self.key)
+        return arrays, {"iterations": self.iterations}
+
+    def set_training_state(self, arrays: dict[str, np.ndarray], info: dict) -> None:
+        """Go on from :meth:`get_training_state`'s values (of a model of the same experiment)."""
+        state = {}
+        for slot, values in self.opt_state.items():
+            state[slot] = {}
+            for k, v in values.items():
+                saved = arrays.get(f"{slot}/{k}")
+                if saved is None:
+                    raise KeyError(f"optimizer state: missing {slot}/{k}")
+                if tuple(saved.shape) != tuple(v.shape):
+                    raise ValueError(f"optimizer state {slot}/{k}: shape {saved.shape}, expected {tuple(v.shape)}")
+                state[slot][k] = mx.array(saved.astype(np.float32))
+        if "key" not in arrays:
+            raise KeyError("optimizer state: missing key")
+        self.opt_state, self.key = state, mx.array(arrays["key"])
+        self.iterations = int(info["iterations"])
+
     def count_params(self) -> tuple[int, int]:
         total = sum(int(np.prod(s)) for p in self.plans for s in p.weight_shapes().values())
         return total, sum(int(v.size) for v in self.trainable.values())

@@ -26,7 +26,7 @@ class NumpyModel(ModelBase):
     def __init__(self, exp: Experiment, input_dim: int, dtype=np.float32):
         self._common(exp, input_dim, dtype)
         self.plans: list[LayerPlan]
-        dropout_rng = np.random.default_rng([exp.seed, 1])
+        self.dropout_rng = dropout_rng = np.random.default_rng([exp.seed, 1])
         last = len(self.plans) - 1
         self.layers: list[Layer] = []
         for p in self.plans:
@@ -96,6 +96,16 @@ class NumpyModel(ModelBase):
                 if value.shape != arr.shape:
                     raise ValueError(f"set_weights: {key} has shape {value.shape}, expected {arr.shape}")
                 np.copyto(arr, value, casting="same_kind")
+
+    def get_training_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """What training goes on from besides the weights, for a checkpoint: (the optimizer's
+        state as arrays, the dropout generator's state as JSON-able values)."""
+        return self.optimizer.get_state(), {"dropout_rng": self.dropout_rng.bit_generator.state}
+
+    def set_training_state(self, arrays: dict[str, np.ndarray], info: dict) -> None:
+        """Go on from :meth:`get_training_state`'s values (of a model of the same experiment)."""
+        self.optimizer.set_state(arrays)
+        self.dropout_rng.bit_generator.state = info["dropout_rng"]
 
     def count_params(self) -> tuple[int, int]:
         """(total, trainable)"""
