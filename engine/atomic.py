@@ -29,8 +29,11 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write(fileobj)`` on a temporary file in the target's folder and rename it over ``path``."""
+def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None], sync: bool = True) -> Path:
+    """Call ``write(fileobj)`` on a temporary file in the target's folder and rename it over ``path``.
+    ``sync``: the data reaches the disk before the rename (fsync), so that a power cut leaves the
+    old file or the new one; without it a crash of the process still does (the rename is atomic),
+    and the operating system writes the data out in its own time."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +48,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         try:
@@ -56,6 +60,29 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             raise WriteError(path, exc) from None
         raise
     return path
+
+
+def link_atomic(source: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Make ``path`` a copy of the file ``source`` atomically: a hard link where the file system
+    has them (no data is written: a later replacement of ``source`` leaves ``path`` as it is), else
+    a copy of its bytes."""
+    source, path = Path(source), Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
+    try:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        os.link(source, tmp)
+        os.replace(tmp, path)
+        return path
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    data = source.read_bytes()
+    return write_atomic(path, lambda fh: fh.write(data))
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:

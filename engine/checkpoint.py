@@ -7,9 +7,11 @@ One .npz archive a checkpoint, written atomically (no pickle: arrays, and the re
 - ``weights/<key>``: the model's weights ("0.kernel", ... as model.get_weights names them)
 - ``training/<name>``: the backend's optimizer state and random key (engine.backends)
 - ``best/<key>``: the best epoch's weights, kept for early stopping's restore_best_weights
+- ``history/rows``: the history so far, one row an epoch (float64; NaN where a column has no value)
 - ``__state__``: JSON: the epoch, the step count, the shuffling generator's state, early
-  stopping's and the plateau's counters, the rate factors, the history so far, the experiment's
-  TOML, and (added by the run folder's recorder) how long history.csv and events.jsonl were."""
+  stopping's and the plateau's counters, the rate factors, the history's columns, the
+  experiment's TOML, and (added by the run folder's recorder) how long history.csv and
+  events.jsonl were."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from .spec import Experiment, with_overrides
 FORMAT = 1
 LAST = "checkpoint-last.npz"    # the last complete epoch's, which --resume continues from
 BEST = "checkpoint-best.npz"    # the best epoch's, by early stopping's monitor (else val_loss, or loss)
-GROUPS = ("weights", "training", "best")
+GROUPS = ("weights", "training", "best", "history")
 
 
 @dataclass
@@ -43,14 +45,34 @@ class Checkpoint:
         prefix = f"{name}/"
         return {k[len(prefix):]: v for k, v in self.arrays.items() if k.startswith(prefix)}
 
+    def history(self) -> list[dict]:
+        """The history rows up to this checkpoint's epoch (as the trainer keeps them)."""
+        names, empty = self.state.get("history_columns", []), set(self.state.get("history_empty", []))
+        rows = self.arrays.get("history/rows", np.zeros((0, len(names))))
+        if rows.ndim != 2 or rows.shape[1] != len(names):
+            raise SpecError("", f"the checkpoint's history has shape {rows.shape}, not (epochs, {len(names)})")
+        return [{k: None if k in empty else int(v) if k == "epoch" else float(v) for k, v in zip(names, row)}
+                for row in rows.tolist()]
+
     @classmethod
-    def of(cls, epoch: int, state: dict, **groups: dict[str, np.ndarray] | None) -> "Checkpoint":
+    def of(cls, epoch: int, state: dict, history: list[dict] = (), **groups: dict[str, np.ndarray] | None
+           ) -> "Checkpoint":
+        """A checkpoint of ``groups`` of arrays (weights=..., training=..., best=...), the JSON
+        ``state`` and the ``history`` rows (kept as one array, not as a JSON text that
+        grows every epoch)."""
+        names = list(history[0]) if history else []
+        empty = [k for k in names if history[0][k] is None]     # a column of the other task's (accuracy)
+        rows = np.array([[np.nan if row[k] is None else row[k] for k in names] for row in history], np.float64)
         arrays = {f"{g}/{k}": np.asarray(v) for g, values in groups.items() if values for k, v in values.items()}
-        return cls(epoch, {**state, "format": FORMAT, "epoch": epoch}, arrays)
+        if history:
+            arrays["history/rows"] = rows
+        return cls(epoch, {**state, "format": FORMAT, "epoch": epoch, "history_columns": names,
+                           "history_empty": empty}, arrays)
 
 
-def write_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
-    """Write ``checkpoint`` atomically: the file at ``path`` is the old one or the new one, whole."""
+def write_checkpoint(path: str | Path, checkpoint: Checkpoint, sync: bool = True) -> Path:
+    """Write ``checkpoint`` atomically: the file at ``path`` is the old one or the new one, whole
+    (after a power cut too with ``sync``, engine.atomic.write_atomic)."""
     arrays = dict(checkpoint.arrays)
     arrays["__state__"] = np.array(json.dumps(checkpoint.state))
 
@@ -59,7 +81,7 @@ def write_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
         np.savez(buf, **arrays)
         fh.write(buf.getvalue())
 
-    return write_atomic(path, write)
+    return write_atomic(path, write, sync=sync)
 
 
 def read_checkpoint(path: str | Path) -> Checkpoint:

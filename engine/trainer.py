@@ -140,6 +140,15 @@ class _Run:
         self.best_monitor = "val_loss" if len(self.data.x_val) else "loss"
         self.best_value: float | None = None
 
+    @property
+    def exp_toml(self) -> str:
+        """The experiment's TOML text, which each checkpoint keeps (made once a run)."""
+        if self._exp_toml is None:
+            self._exp_toml = self.exp.to_toml_string()
+        return self._exp_toml
+
+    _exp_toml: str | None = None
+
     def resume_from(self, c: Checkpoint) -> None:
         """Take up the state a checkpoint saved: the next epoch is the one after it."""
         s, model = c.state, self.model
@@ -162,7 +171,7 @@ class _Run:
             self.stopper.set_state(s["stopper"])
         self.best_value = s.get("best_value")
         self.best_weights = c.group("best") or None
-        self.result.history = [dict(row) for row in s["history"]]
+        self.result.history = c.history()
         self.train_seconds, self.inspect_seconds = float(s["train_seconds"]), float(s["inspect_seconds"])
         self.t_start -= float(s["seconds"])
         self.first_epoch = c.epoch + 1
@@ -173,15 +182,15 @@ class _Run:
         model = self.model
         arrays, info = model.get_training_state()
         state = {
-            "experiment": self.exp.to_toml_string(), "backend": model.backend, "step": self.step,
+            "experiment": self.exp_toml, "backend": model.backend, "step": self.step,
             "shuffle_rng": self.rng.bit_generator.state, "model": info, "lr_scale": self.lr_scale,
             "plateau": self.plateau.get_state() if self.plateau else None,
             "stopper": self.stopper.get_state() if self.stopper else None,
-            "best_value": self.best_value, "early_stopped": stop, "history": list(self.result.history),
+            "best_value": self.best_value, "early_stopped": stop,
             "train_seconds": self.train_seconds, "inspect_seconds": self.inspect_seconds,
             "seconds": time.perf_counter() - self.t_start,
         }
-        return Checkpoint.of(epoch, state, weights=model.get_weights(), training=arrays,
+        return Checkpoint.of(epoch, state, self.result.history, weights=model.get_weights(), training=arrays,
                              best=self.best_weights if self.restore else None)
 
     def run(self) -> TrainResult:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
-from ..atomic import write_text_atomic
+from ..atomic import link_atomic, write_text_atomic
 from ..backends.plan import summary_text
 from ..backends.protocol import Model
 from ..checkpoint import BEST, LAST, Checkpoint, write_checkpoint
@@ -25,6 +27,10 @@ from .inspection import inside_files, inside_markdown
 from .run import markdown_report
 from .svg import TRAIN, VALIDATION, svg_chart, svg_roc
 
+#: the most of a run's time that writing its checkpoints may take (RunRecorder.save_checkpoint):
+#: one costs a few milliseconds (the archive, fsync and rename), as much as an epoch of a small
+#: model on a small data set
+CHECKPOINT_SHARE = 0.02
 LOCK_NAME = ".lock"   # holds the writing process's id while a run writes the folder
 
 
@@ -157,6 +163,10 @@ class RunRecorder:
             raise RunFolderError(f"{self.folder}: cannot write the run folder: {exc.strerror or exc}") from None
         self.write_error: str | None = None   # the first failed write, if any
         self.model_saved_to: Path | None = None
+        self._pending: Checkpoint | None = None        # the last epoch's checkpoint, not yet written
+        self._pending_best: Checkpoint | None = None   # the best epoch's, not yet written
+        self._written_at = -math.inf                   # when checkpoints were last written
+        self._write_cost = 0.0                         # and how long that took
 
     def _reopen(self, c: Checkpoint) -> None:
         """Cut history.csv and events.jsonl back to their length at checkpoint ``c`` (what a killed
@@ -173,7 +183,7 @@ class RunRecorder:
         self._history = open(self.folder / "history.csv", "a", newline="", encoding="utf-8")
         self._events = open(self.folder / "events.jsonl", "a", encoding="utf-8")
         self._csv = csv.writer(self._history)
-        self.history = [dict(row) for row in c.state["history"]]
+        self.history = c.history()
         with open(self.folder / "events.jsonl", encoding="utf-8") as fh:
             for line in fh:
                 record = json.loads(line)
@@ -181,10 +191,16 @@ class RunRecorder:
                     self.events.append(record)
 
     def save_checkpoint(self, c: Checkpoint, best: bool) -> None:
-        """The trainer's checkpoint after an epoch: checkpoint-last.npz, and checkpoint-best.npz too
-        when the epoch is the best so far. history.csv and events.jsonl are flushed first and their
-        lengths kept in it, so that a resumed run cuts them back to this epoch. A failed write
-        (full disk) does not stop training; :meth:`finish` reports it."""
+        """The trainer's checkpoint after an epoch, for checkpoint-last.npz (and checkpoint-best.npz
+        when the epoch is the best so far). history.csv and events.jsonl are flushed first and their
+        lengths kept in it, so that a resumed run cuts them back to this epoch.
+
+        It is written at once while writing checkpoints costs at most CHECKPOINT_SHARE of the
+        run's time, which epochs of a second or more never reach; of epochs of milliseconds, the
+        next one is kept in memory until that much time has passed (a killed run then redoes at
+        most a few tenths of a second). The run's first and last epochs are always written at
+        once, and one kept in memory is written when the run ends (a stop, Ctrl+C). A failed
+        write (full disk) does not stop training; :meth:`finish` reports it."""
         if self.write_error is not None:
             return
         try:
@@ -192,11 +208,35 @@ class RunRecorder:
                 fh.flush()
             c.state["files"] = {"history.csv": os.fstat(self._history.fileno()).st_size,
                                 "events.jsonl": os.fstat(self._events.fileno()).st_size}
-            write_checkpoint(self.folder / LAST, c)
-            if best:
-                write_checkpoint(self.folder / BEST, c)
+        except OSError as exc:
+            self.write_error = f"cannot write the run folder {self.folder}: {exc.strerror or exc}"
+            return
+        self._pending = c
+        if best:
+            self._pending_best = c
+        last = c.epoch >= self.exp.train.epochs or c.state.get("early_stopped")
+        if last or time.monotonic() - self._written_at >= self._write_cost / CHECKPOINT_SHARE:
+            self._write_checkpoints()
+
+    def _write_checkpoints(self) -> None:
+        """Write the checkpoints kept in memory (the last epoch's, and the best one's if newer
+        than the file), timing the writes for the budget."""
+        c, best = self._pending, self._pending_best
+        if c is None and best is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            if c is not None:
+                write_checkpoint(self.folder / LAST, c)
+            if best is c and c is not None:
+                link_atomic(self.folder / LAST, self.folder / BEST)
+            elif best is not None:
+                write_checkpoint(self.folder / BEST, best)
         except OSError as exc:
             self.write_error = str(exc) if str(exc).startswith("cannot write") else f"cannot write a checkpoint: {exc}"
+        self._pending = self._pending_best = None
+        self._write_cost = time.perf_counter() - t0
+        self._written_at = time.monotonic()
 
     def _append(self, fh, name: str, write, flush: bool = True) -> None:
         """Append to history.csv or events.jsonl; after a failure (full disk) stop appending: the
@@ -233,6 +273,7 @@ class RunRecorder:
     def finish(self, metrics: dict, interrupted: bool = False, evaluate: bool = True) -> dict:
         """Write model.npz, metrics.json, report.md and the curves; returns the metrics written.
         Every file is tried; if any failed, RunFolderError names them (and where the model went)."""
+        self._write_checkpoints()
         metrics = dict(metrics)
         metrics.setdefault("epochs_run", len(self.history))
         metrics["interrupted"] = interrupted
