@@ -130,17 +130,17 @@ def train_command(args) -> int:
     err = _err
     resume = getattr(args, "resume", None)
     if resume is not None:
-        given = [f"--{k.replace('_', '-')}" for k in ("experiment", "preset", "report", "overwrite", "backend",
-                                                     "seed", "batch_size") if getattr(args, k, None)]
+        given = [("an experiment file" if k == "experiment" else f"--{k.replace('_', '-')}")
+                 for k in ("experiment", "preset", "report", "overwrite", "backend", "seed", "batch_size")
+                 if getattr(args, k, None)]
         if given:
             err(f"--resume goes on with the saved run as it was; it takes no {', '.join(given)} "
                 f"(only --epochs, --threads, --inspect, --quiet, --json)")
             return EXIT_BAD_INPUT
         try:
             exp, checkpoint = engine.checkpoint.resume_plan(Path(resume), args.epochs, getattr(args, "threads", None),
-                                          getattr(args, "inspect", None))
-            exp = engine.with_overrides(exp, backend=checkpoint.state.get("backend"))
-            engine.resolve_backend(exp.backend)
+                                                            getattr(args, "inspect", None))
+            engine.resolve_backend(checkpoint.state.get("backend"))   # the backend that wrote it
         except (engine.SpecError, engine.BackendUnavailable) as exc:
             err(exc)
             return EXIT_BAD_INPUT
@@ -168,7 +168,7 @@ def _run(args, exp, folder: Path, checkpoint=None) -> int:
     try:
         data = engine.load_data(exp.data, progress=lambda f, d, t: display(engine.events.DownloadProgress(f, d, t)))
         exp.check_data(data.n_classes, data.task)
-        model = engine.build_model(exp, data.n_features)
+        model = engine.build_model(exp, data.n_features, backend=checkpoint and checkpoint.state.get("backend"))
     except (engine.SpecError, engine.DataError, engine.BackendUnavailable) as exc:
         display.close()
         err(exc)

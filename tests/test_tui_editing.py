@@ -4,6 +4,8 @@ the layer stack are never commands; jump keys; focus always visible."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual import events
 from textual.css.query import NoMatches
@@ -360,3 +362,77 @@ async def test_reduce_on_plateau_is_switched_on_in_the_schedule_panel_and_undone
         await pilot.press("ctrl+z")
         await pilot.pause()
         assert app.draft.experiment.reduce_lr_on_plateau is None
+
+
+def _recorded_run(folder, exp, stop_after=None):
+    """A run recorded as the app and `nntui train` record it, stopped after ``stop_after`` epochs."""
+    from engine.reports.recorder import RunRecorder
+
+    data = engine.load_data(exp.data)
+    model = engine.build_model(exp, data.n_features)
+    recorder = RunRecorder(folder, exp, data, model)
+    control = engine.TrainingControl()
+
+    def sink(e):
+        recorder(e)
+        if e.kind == "epoch_end" and e.epoch == stop_after:
+            control.stop()
+
+    result = engine.train(exp, on_event=sink, data=data, model=model, control=control,
+                          checkpoint=recorder.save_checkpoint)
+    recorder.finish(result.metrics, interrupted=result.reason == "stopped")
+
+
+@pytest.mark.asyncio
+async def test_a_stopped_run_in_the_runs_tab_resumes_and_trains_on_to_the_same_end(tmp_path):
+    """Enter on a stopped run in the Runs tab asks, then goes on from its checkpoint in its folder
+    and ends as the run that was never stopped; on a finished run it asks how far to train it on."""
+    import numpy as np
+    from textual.widgets import TabbedContent
+
+    from engine.reports.history import read_history
+    from nntui.widgets.results import RunsTable
+
+    def exp(epochs):
+        return engine.Experiment.from_dict({
+            "name": "resumable", "seed": 1, "data": {"name": "digits"},
+            "model": {"layers": [{"units": 32, "activation": "relu"}, {"type": "dropout", "rate": 0.2},
+                                 {"units": 10, "activation": "softmax"}]},
+            "optimizer": {"name": "adam"}, "train": {"epochs": epochs, "batch_size": 64, "threads": 1}})
+
+    for epochs in (6, 8):
+        _recorded_run(tmp_path / f"whole-{epochs}", exp(epochs))
+    cut = tmp_path / "runs" / "20260101-000000-resumable"
+    _recorded_run(cut, exp(6), stop_after=3)
+    assert len(read_history(cut)) == 3
+
+    def same_as(whole):
+        strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+        assert strip(read_history(cut)) == strip(read_history(whole))
+        with np.load(cut / "model.npz") as a, np.load(whole / "model.npz") as b:
+            assert all(np.array_equal(a[k], b[k]) for k in a.files if not k.startswith("__"))
+
+    app = make_app(experiment=moons(epochs=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and not app.screen.running)
+        train = app.screen
+        for answer, epochs in (("resume", 6), ("8", 8)):
+            train.query_one(TabbedContent).active = "tab-runs"
+            table = train.query_one(RunsTable)
+            keys = [row.value for row in table.rows]
+            table.focus()
+            table.move_cursor(row=keys.index(str(Path("runs") / cut.name)))
+            await pilot.press("enter")
+            await pilot.pause()
+            if answer == "resume":
+                assert type(app.screen).__name__ == "Ask" and "after epoch 3 of 6" in str(
+                    app.screen.query_one(Static).render())
+                await pilot.click("#resume")
+            else:
+                assert type(app.screen).__name__ == "PromptScreen"
+                await pilot.press(*["backspace"] * 4, *answer, "enter")
+            await wait_until(pilot, lambda: train.result is not None and not train.running
+                             and len(train.state.history) == epochs)
+            assert train.folder == Path("runs") / cut.name and train.result.metrics["epochs_run"] == epochs
+            same_as(tmp_path / f"whole-{epochs}")

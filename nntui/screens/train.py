@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.markup import escape
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -66,9 +66,11 @@ class TrainScreen(Screen):
     CSS_PATH = "train.tcss"
     FOOTER_FIRST = ("pause", "stop", "save_run", "build", "inside", "restart", "compare")
 
-    def __init__(self, experiment) -> None:
+    def __init__(self, experiment, resume=None) -> None:
+        """``resume``: (run folder, its checkpoint) to go on with instead of a new run."""
         super().__init__()
         self.experiment = experiment
+        self.resume = resume
         self.control = engine.TrainingControl()
         self.app.run_state = RunState(experiment, clock)   # views pushed over this one read it at once
         self.running = False
@@ -116,6 +118,8 @@ class TrainScreen(Screen):
                 with TabPane("Results", id="tab-results"):
                     yield ResultsPane(id="results")
                 with TabPane("Runs", id="tab-runs"):
+                    yield Label("enter on a run resumes it from its last checkpoint (or trains a finished one on)",
+                                id="runs-hint")
                     yield RunsTable(id="runs", zebra_stripes=True)
         yield KeyFooter()
 
@@ -125,7 +129,7 @@ class TrainScreen(Screen):
         self.set_interval(TEXT_SECONDS, self.flush_text)
         runs = self.app.session_runs
         self.query_one(RunsTable).show(runs, earlier_runs(Path("runs"), {r.get("folder") for r in runs}))
-        self.start()
+        self.start(self.resume)
 
     # -- the run --------------------------------------------------------------------------------------
 
@@ -134,14 +138,20 @@ class TrainScreen(Screen):
         """The run's state, owned by the app (the Inside view reads the same one)."""
         return self.app.run_state
 
-    def start(self) -> None:
+    def start(self, resume=None) -> None:
+        """Start a run: a new one in a new folder, or with ``resume`` (folder, checkpoint) the
+        saved run going on in its folder (its epochs so far drawn at once)."""
         self.control = engine.TrainingControl()
+        self.resume = resume
         self.app.run_state = RunState(self.experiment, clock)
+        if resume is not None:
+            self.app.run_state.history = resume[1].history()
         self.app.run_control = self.control
         self.result = None
         self.current_run = None
         self.running = True
-        self.folder = default_folder(self.experiment)   # each run its own folder, a restart too
+        # each run its own folder, a restart too; a resumed run goes on in its own
+        self.folder = resume[0] if resume is not None else default_folder(self.experiment)
         self.progress, self.pending_lines, self.pending_status = None, [], False
         self.pending_map = None
         self._start_budget()
@@ -164,15 +174,18 @@ class TrainScreen(Screen):
         sys.setswitchinterval(min(previous, TRAINING_SWITCH_INTERVAL))
         post = self.post_message
         exp = self.experiment
+        folder, checkpoint = self.resume if self.resume is not None else (self.folder, None)
         recorder, unsaved = None, None
         try:
             data = engine.load_data(exp.data, progress=lambda f, d, t: post(TrainingEvent(DownloadProgress(f, d, t))))
             exp.check_data(data.n_classes, data.task)
-            model = engine.build_model(exp, data.n_features)
+            model = engine.build_model(exp, data.n_features, backend=checkpoint and checkpoint.state.get("backend"))
             grid = PlaneGrid(data) if data.n_features == 2 and data.task == "classification" else None
             try:
-                recorder = RunRecorder(self.folder, exp, data, model)
+                recorder = RunRecorder(folder, exp, data, model, resume=checkpoint)
             except RunFolderError as exc:      # a folder that cannot be written: train all the same
+                if checkpoint is not None:     # (but a resumed run is its folder's)
+                    raise
                 unsaved = str(exc)
             mapped, epoch, gathered, sent = [0.0], [0], [], [0.0]
 
@@ -197,7 +210,8 @@ class TrainScreen(Screen):
 
             result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control,
                                   batch_event_interval=BATCH_EVENT_SECONDS, inspect=True,
-                                  inspect_budget=INSPECT_BUDGET)
+                                  inspect_budget=INSPECT_BUDGET, resume=checkpoint,
+                                  checkpoint=recorder.save_checkpoint if recorder is not None else None)
             if recorder is not None:
                 try:
                     recorder.finish(result.metrics, interrupted=result.reason == "stopped")
@@ -370,6 +384,8 @@ class TrainScreen(Screen):
             label = f"{label} #{len(runs) + 1}"
         self.current_run = {"label": label, "history": self.state.history, "metrics": m, "experiment": exp,
                             "folder": self.folder}
+        if self.folder is not None:    # a run resumed this session: its whole history replaces its first part
+            runs[:] = [r for r in runs if r.get("folder") != self.folder]
         runs.append(self.current_run)
         self.query_one(RunsTable).show(runs, earlier_runs(Path("runs"), {r.get("folder") for r in runs}))
 
@@ -464,6 +480,64 @@ class TrainScreen(Screen):
         if self.running:
             self.control.stop()
             self._say("stopping after this batch...")
+
+    @on(DataTable.RowSelected, "#runs")
+    def run_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.offer_resume(Path(event.row_key.value))
+
+    def offer_resume(self, folder: Path) -> None:
+        """Ask before resuming the run in ``folder`` from its last checkpoint, or (a run that did
+        all its epochs) how many epochs to train it on to."""
+        if self.running:
+            self.notify("A run is training: stop it (s) before resuming another", severity="warning")
+            return
+        from engine.checkpoint import LAST, read_checkpoint
+
+        from .dialogs import Ask, PromptScreen
+
+        try:
+            checkpoint = read_checkpoint(folder / LAST)
+            exp = engine.Experiment.from_toml(folder / "experiment.toml")
+        except engine.SpecError as exc:
+            self.notify(printable(exc), title="Cannot resume", severity="error", timeout=10, markup=False)
+            return
+        done, name = checkpoint.epoch, folder.name
+        if checkpoint.state.get("early_stopped"):
+            self.notify(printable(f"{name} ended by early stopping at epoch {done}: there is nothing to resume"),
+                        severity="warning", markup=False)
+            return
+        if done >= exp.train.epochs:
+            def more(answer: str | None) -> None:
+                if answer is None:
+                    return
+                try:
+                    epochs = int(answer)
+                except ValueError:
+                    self.notify(f"a whole number of epochs, more than {done}", title="Not resumed",
+                                severity="error", markup=False)
+                    return
+                self.resume_run(folder, epochs)
+
+            self.app.push_screen(PromptScreen(printable(f"{name} completed its {done} epochs. Train it on to how "
+                                                        "many epochs?"), str(2 * done)), more)
+            return
+        self.app.push_screen(Ask(printable(f"Resume {name} after epoch {done} of {exp.train.epochs}, from its "
+                                           f"checkpoint? It goes on in {folder}."),
+                                 (("resume", "Resume", "primary"), ("cancel", "Cancel", "default"))),
+                             lambda answer: answer == "resume" and self.resume_run(folder))
+
+    def resume_run(self, folder: Path, epochs: int | None = None) -> None:
+        """Go on with the saved run in ``folder`` on this dashboard (engine.checkpoint.resume_plan
+        says what cannot be resumed, and why)."""
+        try:
+            exp, checkpoint = engine.checkpoint.resume_plan(folder, epochs)
+            engine.resolve_backend(checkpoint.state.get("backend"))
+        except (engine.SpecError, engine.BackendUnavailable) as exc:
+            self.notify(printable(exc), title="Cannot resume", severity="error", timeout=10, markup=False)
+            return
+        self.experiment = exp
+        self.start((folder, checkpoint))
 
     def action_restart(self) -> None:
         """Train again from fresh weights (the seed's), stopping the current run first."""

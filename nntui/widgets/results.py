@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 import engine
+from engine.checkpoint import LAST
 from engine.reports.recorder import RunFolderError
 from engine.text import printable
 
@@ -77,8 +78,9 @@ EARLIER_RUNS = 30
 
 
 def earlier_runs(root: Path, skip=()) -> list[dict]:
-    """The newest finished runs under ``root`` (runs/), as the Runs tab shows them: a folder with
-    an experiment.toml and a metrics.json that read. ``skip``: folders already listed."""
+    """The newest runs under ``root`` (runs/), as the Runs tab shows them: a folder with an
+    experiment.toml and a metrics.json that read, or a checkpoint (a run killed before it ended:
+    "unfinished", its epochs counted from history.csv). ``skip``: folders already listed."""
     skip = {Path(f).resolve() for f in skip if f}
     try:
         folders = sorted((f for f in root.iterdir() if f.is_dir()), key=lambda f: f.name, reverse=True)
@@ -90,13 +92,21 @@ def earlier_runs(root: Path, skip=()) -> list[dict]:
             break
         if folder.resolve() in skip:
             continue
+        label = folder.name
         try:
-            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            if (folder / "metrics.json").is_file():
+                metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+            elif (folder / LAST).is_file():
+                with open(folder / "history.csv", encoding="utf-8") as fh:
+                    metrics = {"epochs_run": max(0, sum(1 for _ in fh) - 1), "reason": "unfinished"}
+                label += " (unfinished)"
+            else:
+                continue
             exp = engine.Experiment.from_toml(folder / "experiment.toml")
         except (OSError, ValueError, engine.SpecError):
             continue
         if isinstance(metrics, dict):
-            out.append({"label": folder.name, "metrics": metrics, "experiment": exp, "folder": folder})
+            out.append({"label": label, "metrics": metrics, "experiment": exp, "folder": folder})
     return out
 
 
@@ -124,14 +134,22 @@ def _figure(value, fmt: str) -> str:
 
 class RunsTable(DataTable):
     """This session's runs, then earlier ones kept under runs/: data, layers, optimizer, epochs,
-    test figures, time."""
+    test figures, time. A row's key is its run folder (enter on it offers to resume the run)."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(cursor_type="row", **kw)
 
     def show(self, runs: list[dict], earlier: list[dict] = ()) -> None:
         self.clear(columns=True)
         self.add_columns("run", "data", "layers", "optimizer", "epochs", "test loss", "test accuracy", "seconds")
+        keys = set()
         for r in [*reversed(runs), *earlier]:
+            key = str(r["folder"]) if r.get("folder") else None
+            if key is not None and key in keys:    # a run resumed this session is listed once
+                continue
+            keys.add(key)
             e, m = r["experiment"], r["metrics"]
             layers = "-".join(f"{layer.units} {layer.activation}" for layer in e.model.layers if layer.type == "dense")
             self.add_row(escape(printable(r["label"])), escape(printable(e.data.name)), escape(layers),
                          e.optimizer.name, _figure(m.get("epochs_run"), "d"), _figure(m.get("test_loss"), ".4f"),
-                         _figure(m.get("test_accuracy"), ".4f"), _figure(m.get("seconds"), ".1f"))
+                         _figure(m.get("test_accuracy"), ".4f"), _figure(m.get("seconds"), ".1f"), key=key)
