@@ -99,7 +99,7 @@ def story(exp, events: list[dict], metrics: dict) -> list[str]:
     out = [f"Diverged: {e['message']}" for e in diverged[:1]]
     out += [f"Interrupted by {e.get('signal', 'the user')}; the run was saved as it stood."
             for e in events if e.get("event") == "interrupted"]
-    out += [f"Resumed after epoch {e['resumed_from']} from its checkpoint (nntui train --resume); what was "
+    out += [f"Resumed after epoch {e['resumed_from']} from its checkpoint; what was "
             "trained after that epoch was trained again." for e in events
             if e.get("event") == "run_started" and e.get("resumed_from")]
     plateau = getattr(exp, "reduce_lr_on_plateau", None)

@@ -62,7 +62,8 @@ class TrainScreen(Screen):
                 Binding("r", "restart", "restart"), Binding("plus,equals_sign", "lr(2.0)", "lr x2", key_display="+"),
                 Binding("minus", "lr(0.5)", "lr /2", key_display="-"), Binding("l", "log", "log scale"),
                 Binding("c", "compare", "compare runs"), Binding("i", "app.inside", "inside"),
-                Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build")]
+                Binding("ctrl+s", "save_run", "save run", priority=True), Binding("b", "app.build", "build"),
+                Binding("R", "runs", "runs/resume", key_display="R")]
     CSS_PATH = "train.tcss"
     FOOTER_FIRST = ("pause", "stop", "save_run", "build", "inside", "restart", "compare")
 
@@ -118,7 +119,7 @@ class TrainScreen(Screen):
                 with TabPane("Results", id="tab-results"):
                     yield ResultsPane(id="results")
                 with TabPane("Runs", id="tab-runs"):
-                    yield Label("enter on a run resumes it from its last checkpoint (or trains a finished one on)",
+                    yield Label("enter: resume a run from its last checkpoint (a finished one: train it on)",
                                 id="runs-hint")
                     yield RunsTable(id="runs", zebra_stripes=True)
         yield KeyFooter()
@@ -480,6 +481,13 @@ class TrainScreen(Screen):
         if self.running:
             self.control.stop()
             self._say("stopping after this batch...")
+
+    def action_runs(self) -> None:
+        """The Runs tab, its table focused: enter on a run resumes it."""
+        self.query_one(TabbedContent).active = "tab-runs"
+        table = self.query_one(RunsTable)
+        table.focus()
+        table.scroll_visible()
 
     @on(DataTable.RowSelected, "#runs")
     def run_chosen(self, event: DataTable.RowSelected) -> None:
