@@ -64,7 +64,7 @@ def evaluate_test(model, data, mistakes: int = MISTAKES) -> Evaluation:
         test = model.evaluate(data.x_test, data.y_test, outputs=outputs)
     metrics = {"test_loss": test.get("loss"), "test_accuracy": test.get("accuracy"), "test_mae": test.get("mae")}
     if data.task != "classification":
-        return Evaluation(metrics)
+        return Evaluation({**metrics, "test_rmse": test.get("rmse"), "test_r2": test.get("r2")})
     probs = class_probabilities(np.concatenate(outputs))
     y = np.asarray(data.y_test, dtype=int)
     ev = _classification(metrics, probs, y, list(data.class_names), mistakes)

@@ -66,8 +66,24 @@ class BatchProgress(Event):
     samples_per_second: float
 
 
-#: the columns of history.csv, in order: what EpochEnded.history_row keeps
+#: the columns of a classification run's history.csv, in order
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+#: ...and of a regression run's: the error measures in the accuracy's place
+REGRESSION_FIELDS = ("epoch", "loss", "mae", "rmse", "r2", "val_loss", "val_mae", "val_rmse", "val_r2", "lr",
+                     "seconds")
+#: what EpochEnded.history_row keeps (both tasks' columns: the other task's are None)
+ROW_FIELDS = ("epoch", "loss", "accuracy", "mae", "rmse", "r2", "val_loss", "val_accuracy", "val_mae", "val_rmse",
+              "val_r2", "lr", "seconds")
+
+
+def history_fields(regression: bool) -> tuple[str, ...]:
+    """history.csv's columns for a run of this task."""
+    return REGRESSION_FIELDS if regression else HISTORY_FIELDS
+
+
+def is_regression(row: dict) -> bool:
+    """Whether a history row (or an epoch_end event's dict) is a regression run's."""
+    return row.get("accuracy") is None and row.get("mae") is not None
 
 
 @dataclass(frozen=True)
@@ -81,11 +97,15 @@ class EpochEnded(Event):
     lr: float
     seconds: float
     samples_per_second: float
-    mae: float | None = None
-    val_mae: float | None = None
+    mae: float | None = None        # regression: mean absolute error, root mean squared error and
+    val_mae: float | None = None    # the coefficient of determination, on the whole training and
+    rmse: float | None = None       # validation sets after the epoch (None for classification)
+    val_rmse: float | None = None
+    r2: float | None = None
+    val_r2: float | None = None
 
     def history_row(self) -> dict:
-        return {k: getattr(self, k) for k in HISTORY_FIELDS}
+        return {k: getattr(self, k) for k in ROW_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -204,6 +224,8 @@ class Finished(Event):
     test_mae: float | None = None
     #: class_names, confusion_matrix, per_class_accuracy and mistakes (engine/evaluation.py)
     evaluation: dict | None = None
+    test_rmse: float | None = None
+    test_r2: float | None = None
 
 
 @dataclass(frozen=True)

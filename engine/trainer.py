@@ -384,15 +384,18 @@ class _Run:
         self.train_seconds += t_train
         val = model.evaluate(self.data.x_val, self.data.y_val) if len(self.data.x_val) else {}
         n = self.n
+        # regression's error measures on the whole training set, after the epoch (the loss stays
+        # the epoch's running mean, as Keras's); classification's accuracy is counted as it trains
+        fit = {} if self.classification else model.evaluate(self.x, self.y)
         ev = EpochEnded(epoch, loss_sum / n, correct / n if self.classification else None,
                         val.get("loss"), val.get("accuracy"), lr, time.perf_counter() - t0, n / t_train,
-                        None if self.classification else model.evaluate(self.x, self.y)["mae"], val.get("mae"))
-        self.result.history.append(ev.history_row())
+                        fit.get("mae"), val.get("mae"), fit.get("rmse"), val.get("rmse"), fit.get("r2"), val.get("r2"))
+        row = ev.history_row()
+        self.result.history.append(row)
         emit(ev)
         if self.inspecting:
             self._inspect(lambda model: emit(self.inspector.measure(model, epoch)))
-        logs = {"loss": ev.loss, "accuracy": ev.accuracy, "val_loss": ev.val_loss,
-                "val_accuracy": ev.val_accuracy, "mae": ev.mae, "val_mae": ev.val_mae}
+        logs = {k: v for k, v in row.items() if k not in ("epoch", "lr", "seconds")}
         if self.plateau is not None:
             reduced = self.plateau.update(epoch, logs, lr)
             if reduced is not None:
@@ -438,5 +441,6 @@ class _Run:
             self.result.metrics["threads"] = self.tuner.record()
         m = self.result.metrics
         self.emit(Finished(reason, epochs_run, best_epoch, reason == "early_stopping", total, sps,
-                           m["test_loss"], m["test_accuracy"], m["test_mae"], evaluation.to_dict()))
+                           m["test_loss"], m["test_accuracy"], m["test_mae"], evaluation.to_dict(),
+                           m.get("test_rmse"), m.get("test_r2")))
         return self.result

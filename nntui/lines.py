@@ -8,7 +8,9 @@ from engine.reports.run import fmt_value
 
 def epoch_line(e) -> str:
     if e.accuracy is None:
-        first = f"loss {fmt_value(e.loss)}  mae {fmt_value(e.mae)}  val_loss {fmt_value(e.val_loss)}  val_mae {fmt_value(e.val_mae)}"
+        first = (f"loss {fmt_value(e.loss)}  mae {fmt_value(e.mae)}  rmse {fmt_value(e.rmse)}  r2 {fmt_value(e.r2)}  "
+                 f"val_loss {fmt_value(e.val_loss)}  val_mae {fmt_value(e.val_mae)}  val_rmse {fmt_value(e.val_rmse)}  "
+                 f"val_r2 {fmt_value(e.val_r2)}")
     else:
         first = (f"loss {fmt_value(e.loss)}  accuracy {fmt_value(e.accuracy)}  val_loss {fmt_value(e.val_loss)}  "
                  f"val_accuracy {fmt_value(e.val_accuracy)}")
@@ -41,7 +43,8 @@ def event_line(e) -> str | None:
     if k == "inspect":
         return inside_line(e)
     if k == "finished":
-        metric = (f"test_accuracy {fmt_value(e.test_accuracy)}" if e.test_mae is None else f"test_mae {fmt_value(e.test_mae)}")
+        metric = (f"test_accuracy {fmt_value(e.test_accuracy)}" if e.test_mae is None else
+                  f"test_mae {fmt_value(e.test_mae)}  test_rmse {fmt_value(e.test_rmse)}  test_r2 {fmt_value(e.test_r2)}")
         return (f"finished ({e.reason}) after {e.epochs_run} epochs in {e.seconds:.1f}s: "
                 f"test_loss {fmt_value(e.test_loss)}  {metric}")
     return None
@@ -66,8 +69,8 @@ def inside_line(e) -> str:
 def compact_epoch_line(e) -> str:
     """The epoch line for a narrow terminal (80 columns): samples/s is on the batch bar."""
     if e.accuracy is None:
-        return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} mae {fmt_value(e.mae)} val_loss {fmt_value(e.val_loss)} "
-                f"val_mae {fmt_value(e.val_mae)} lr {e.lr:.2g} {e.seconds:.1f}s")
+        return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} mae {fmt_value(e.mae)} r2 {fmt_value(e.r2, '.3f')} "
+                f"val_loss {fmt_value(e.val_loss)} val_mae {fmt_value(e.val_mae)} val_r2 {fmt_value(e.val_r2, '.3f')}")
     return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} acc {fmt_value(e.accuracy)} val_loss {fmt_value(e.val_loss)} "
             f"val_acc {fmt_value(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
 

@@ -10,13 +10,15 @@ import sys
 from pathlib import Path
 
 import plotext as plt
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
 import engine
+from engine.events import history_fields, is_regression
 from engine.reports.history import RunFolderError, read_history
-from engine.reports.run import fmt_value, story
+from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, fmt_value, story
 from engine.text import printable
 
 TRAIN, VALIDATION = "blue+", "orange+"
@@ -133,18 +135,24 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
     status = m.get("reason", "?") + (" (interrupted)" if m.get("interrupted") else "")
     console.print(f"{exp.data.name}, backend {m.get('backend')} on {m.get('device')}: {m.get('epochs_run')} of "
                   f"{exp.train.epochs} epochs, {status}, {fmt_value(m.get('seconds'), '.1f')} s")
-    console.print(f"test loss {fmt_value(m.get('test_loss'))}   " + (
-        f"test accuracy {fmt_value(m.get('test_accuracy'))}" if m.get("test_mae") is None else f"test MAE {fmt_value(m.get('test_mae'))}"))
     h = run.history
+    regression = any(is_regression(r) for r in h) or m.get("test_mae") is not None
+    console.print("   ".join(f"{head} {fmt_value(m.get(k))}" for k, head in TEST_COLUMNS[regression]))
     col = lambda k: [r[k] for r in h]  # noqa: E731
     print(_plot("loss", [("train", col("loss"), TRAIN), ("validation", col("val_loss"), VALIDATION)], width, color))
-    if any(v is not None for v in col("accuracy")):
-        print(_plot("accuracy", [("train", col("accuracy"), TRAIN), ("validation", col("val_accuracy"), VALIDATION)],
-                    width, color))
-    table = Table("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds", title="Epochs")
+    for key in (("mae", "r2") if regression else ("accuracy",)):
+        if any(v is not None for v in col(key)):
+            print(_plot(key, [("train", col(key), TRAIN), ("validation", col(f"val_{key}"), VALIDATION)], width, color))
+    columns = history_fields(regression)
+    heads = {}
+    if regression and shutil.get_terminal_size((100, 30)).columns < 120:
+        # eleven columns do not fit 80: RMSE is the loss's root (history.csv and report.md have it)
+        columns, heads = tuple(k for k in columns if not k.endswith("rmse")), {"seconds": "s"}
+    table = Table(*[Column(heads.get(k, k), min_width=len(heads.get(k, k)), no_wrap=True) for k in columns],
+                  title="Epochs",
+                  box=box.SIMPLE_HEAD if regression else box.HEAVY_HEAD)
     for r in h:
-        table.add_row(str(r["epoch"]), fmt_value(r["loss"]), fmt_value(r["accuracy"]), fmt_value(r["val_loss"]),
-                      fmt_value(r["val_accuracy"]), fmt_value(r["lr"], ".3g"), fmt_value(r["seconds"], ".2f"))
+        table.add_row(*[str(r["epoch"]) if k == "epoch" else fmt_value(r[k], ROW_FORMATS.get(k, ".4f")) for k in columns])
     console.print(table)
     for line in story(exp, run.events, m):
         console.print(safe(line))
@@ -177,8 +185,10 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
     # the run's name folds onto a second line rather than being cut: at 80 columns spiral-relu and
     # spiral-tanh were both "spiral…"
     # the metrics some run has beyond loss and accuracy: macro F1, top-5 accuracy, ROC AUC
+    # (and regression's MAE, RMSE and R²)
     more = [(k, head) for k, head in (("test_macro_f1", "macro F1"), ("test_top5_accuracy", "top-5 acc"),
-                                      ("test_roc_auc", "ROC AUC")) if any(r.metrics.get(k) is not None for r in runs)]
+                                      ("test_roc_auc", "ROC AUC"), ("test_mae", "MAE"), ("test_rmse", "RMSE"),
+                                      ("test_r2", "R²")) if any(r.metrics.get(k) is not None for r in runs)]
     # short heads: Rich does not wrap them, and the table must fit 80 columns
     table = Table(Column("run", overflow="fold", min_width=12), "data", "epochs", "loss", "acc", "best",
                   "s", "samples/s", title="Runs side by side (loss and accuracy on the test set)")
@@ -197,7 +207,9 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
     key = "val_loss" if all(any(h["val_loss"] is not None for h in r.history) for r in runs) else "loss"
     print(_plot(key, [(r.label, [h[key] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
                 width, color))
-    if all(any(h["accuracy"] is not None for h in r.history) for r in runs):
-        key = "val_accuracy" if key == "val_loss" else "accuracy"
-        print(_plot(key, [(r.label, [h[key] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
-                    width, color))
+    val = key == "val_loss"
+    for second in ("accuracy", "mae", "r2"):     # the curves every run has: classification's or regression's
+        if all(any(h[second] is not None for h in r.history) for r in runs):
+            k = f"val_{second}" if val else second
+            print(_plot(k, [(r.label, [h[k] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
+                        width, color))

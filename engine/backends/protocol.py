@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ..nn import losses as L
+from ..nn.metrics import RegressionErrors
 from .plan import plan_layers, summary_text
 
 
@@ -80,26 +81,28 @@ class ModelBase:
         return np.concatenate(parts) if parts else np.empty((0, self.units_out), self.dtype)
 
     def evaluate(self, x, y, batch_size: int | None = None, outputs: list | None = None) -> dict[str, float]:
-        """{"loss", "accuracy"} for classification, {"loss", "mae"} for regression; the loss
-        includes the L1/L2 penalties, as in training. ``outputs``: a list that receives every
+        """{"loss", "accuracy"} for classification, {"loss", "mae", "rmse", "r2"} for regression
+        (engine.nn.metrics); the loss includes the L1/L2 penalties, as in training. ``outputs``: a list that receives every
         chunk's outputs, so that one pass also gives the predictions (engine/evaluation.py)."""
         x = self._as_array(x)
         n = len(x)
         if n == 0:
             return {}
         step = batch_size or self.EVAL_CHUNK
-        total, right, abs_err = 0.0, 0, 0.0
+        total, right = 0.0, 0
+        errors = None if self.loss in L.CLASSIFICATION else RegressionErrors()
         for i in range(0, n, step):
-            xb = x[i:i + step]
-            out, loss, r, err = self._eval_chunk(xb, y[i:i + step], outputs is not None)
+            xb, yb = x[i:i + step], y[i:i + step]
+            out, loss, r, _ = self._eval_chunk(xb, yb, outputs is not None or errors is not None)
             if outputs is not None:
                 outputs.append(out)
+            if errors is not None:
+                errors.add(out, self._targets(yb))
             total += loss * len(xb)
             right += r
-            abs_err += err * len(xb)
         result = {"loss": total / n + self._penalty_value()}
-        if self.loss in L.CLASSIFICATION:
+        if errors is None:
             result["accuracy"] = right / n
         else:
-            result["mae"] = abs_err / n
+            result.update(errors.figures())
         return result

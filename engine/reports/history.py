@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..events import HISTORY_FIELDS
+from ..events import HISTORY_FIELDS, REGRESSION_FIELDS, ROW_FIELDS
 
 
 class RunFolderError(OSError):
@@ -17,9 +17,10 @@ class RunFolderError(OSError):
 
 
 def read_history(folder: Path) -> list[dict]:
-    """history.csv as dicts of numbers (None where empty). A file that is not a history (no header,
-    binary, a bad number) is a RunFolderError naming the file and line; a last line cut off
-    mid-write (a run killed as it wrote) is left out."""
+    """history.csv as dicts of numbers (None where empty, and for the other task's columns). Its
+    header is a classification run's or a regression run's. A file that is not a history (no
+    header, binary, a bad number) is a RunFolderError naming the file and line; a last line cut
+    off mid-write (a run killed as it wrote) is left out."""
     path = Path(folder) / "history.csv"
     try:
         text = path.read_text(encoding="utf-8")
@@ -28,20 +29,23 @@ def read_history(folder: Path) -> list[dict]:
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot read: {exc.strerror or exc}") from None
     lines = text.splitlines()
-    if not lines or [c.strip() for c in lines[0].split(",")] != list(HISTORY_FIELDS):
-        raise RunFolderError(f"{path}: line 1 must be the header {','.join(HISTORY_FIELDS)}")
+    header = tuple(c.strip() for c in lines[0].split(",")) if lines else ()
+    if header not in (HISTORY_FIELDS, REGRESSION_FIELDS):
+        raise RunFolderError(f"{path}: line 1 must be the header {','.join(HISTORY_FIELDS)} (classification) or "
+                             f"{','.join(REGRESSION_FIELDS)} (regression)")
     rows = []
     for n, values in enumerate(csv.reader(lines[1:]), 2):
         if not values:
             continue
         try:
-            if len(values) != len(HISTORY_FIELDS):
+            if len(values) != len(header):
                 raise ValueError
-            rows.append({k: (None if v == "" else int(v) if k == "epoch" else float(v))
-                         for k, v in zip(HISTORY_FIELDS, values)})
+            row = dict.fromkeys(ROW_FIELDS)
+            row.update({k: (None if v == "" else int(v) if k == "epoch" else float(v)) for k, v in zip(header, values)})
+            rows.append(row)
         except ValueError:
             if n == len(lines) and not text.endswith("\n"):   # the last line, cut off as it was written
                 break
-            raise RunFolderError(f"{path}: line {n} is not a history row ({len(HISTORY_FIELDS)} numbers: "
-                                 f"{','.join(HISTORY_FIELDS)})") from None
+            raise RunFolderError(f"{path}: line {n} is not a history row ({len(header)} numbers: "
+                                 f"{','.join(header)})") from None
     return rows

@@ -20,7 +20,7 @@ from ..backends.plan import summary_text
 from ..backends.protocol import Model
 from ..checkpoint import BEST, LAST, Checkpoint, write_checkpoint
 from ..evaluation import evaluate_test
-from ..events import HISTORY_FIELDS, Event, _jsonable
+from ..events import Event, _jsonable, history_fields
 from ..saving import save_model
 from .history import RunFolderError, read_history  # noqa: F401  (read_history: re-exported)
 from .inspection import inside_files, inside_markdown
@@ -144,6 +144,7 @@ class RunRecorder:
         self.exp, self.data, self.model = exp, data, model
         self.history: list[dict] = []
         self.events: list[dict] = []      # every event but batch progress, for the report
+        self.fields = history_fields(data.task == "regression")   # history.csv's columns
         self._lock = lock_folder(self.folder) if resume is not None else prepare_folder(self.folder, overwrite)
         try:
             write_text_atomic(self.folder / "experiment.toml", exp.to_toml_string())
@@ -153,7 +154,7 @@ class RunRecorder:
                 self._history = open(self.folder / "history.csv", "w", newline="", encoding="utf-8")
                 self._events = open(self.folder / "events.jsonl", "w", encoding="utf-8")
                 self._csv = csv.writer(self._history)
-                self._csv.writerow(HISTORY_FIELDS)
+                self._csv.writerow(self.fields)
                 self._history.flush()
         except RunFolderError:
             self._lock.release()
@@ -261,7 +262,7 @@ class RunRecorder:
             row = event.history_row()
             self.history.append(row)
             self._append(self._history, "history.csv",
-                         lambda: self._csv.writerow(["" if row[k] is None else row[k] for k in HISTORY_FIELDS]))
+                         lambda: self._csv.writerow(["" if row[k] is None else row[k] for k in self.fields]))
         self._append(self._events, "events.jsonl", lambda: self._events.write(line))
 
     def note(self, kind: str, **fields) -> None:
@@ -324,7 +325,11 @@ class RunRecorder:
         best = metrics.get("best_epoch")
         write_text_atomic(self.folder / "loss.svg", svg_chart(
             "Loss", [("train", col("loss"), TRAIN), ("validation", col("val_loss"), VALIDATION)], best, stop))
-        if any(r["accuracy"] is not None for r in h):
+        if self.data.task == "regression":     # the error measures in the accuracy's place
+            for key, title in (("mae", "MAE"), ("r2", "R²")):
+                write_text_atomic(self.folder / f"{key}.svg", svg_chart(
+                    title, [("train", col(key), TRAIN), ("validation", col(f"val_{key}"), VALIDATION)], best, stop))
+        elif any(r["accuracy"] is not None for r in h):
             write_text_atomic(self.folder / "accuracy.svg", svg_chart(
                 "Accuracy", [("train", col("accuracy"), TRAIN), ("validation", col("val_accuracy"), VALIDATION)],
                 best, stop))

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import math
 
+from ..events import history_fields, is_regression
 from ..text import md_cell, printable
+
+#: the test figures of a run's results table: (metrics.json key, head), for classification and regression
+TEST_COLUMNS = {False: (("test_loss", "test loss"), ("test_accuracy", "test accuracy")),
+                True: (("test_loss", "test loss"), ("test_mae", "test MAE"), ("test_rmse", "test RMSE"),
+                       ("test_r2", "test R²"))}
+#: how a history column is written where it is not a plain 4-decimal figure
+ROW_FORMATS = {"lr": ".3g", "seconds": ".2f"}
 
 
 def fmt_value(v, spec=".4f") -> str:
@@ -34,15 +42,17 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
               f"| epochs | {metrics.get('epochs_run')} of {exp.train.epochs} ({status}) |",
               f"| time | {fmt_value(metrics.get('seconds'), '.1f')} s, {fmt_value(metrics.get('samples_per_second'), ',.0f')} samples/s |",
               "", "## Results", ""]
-    if metrics.get("test_accuracy") is not None or metrics.get("test_mae") is not None:
-        lines += ["| test loss | test accuracy |" if metrics.get("test_mae") is None else "| test loss | test MAE |",
-                  "|---:|---:|",
-                  f"| {fmt_value(metrics.get('test_loss'))} | "
-                  f"{fmt_value(metrics.get('test_accuracy') if metrics.get('test_mae') is None else metrics.get('test_mae'))} |", ""]
+    regression = any(is_regression(r) for r in history) or metrics.get("test_mae") is not None
+    tests = TEST_COLUMNS[regression]
+    if any(metrics.get(k) is not None for k, _ in tests[1:]):
+        lines += ["| " + " | ".join(head for _, head in tests) + " |", "|" + "---:|" * len(tests),
+                  "| " + " | ".join(fmt_value(metrics.get(k)) for k, _ in tests) + " |", ""]
     else:
         lines += ["No test metrics (the run ended before they were computed).", ""]
     lines += ["![loss](loss.svg)", ""]
-    if any(r.get("accuracy") is not None for r in history):
+    if regression:
+        lines += ["![mae](mae.svg)", "", "![r2](r2.svg)", ""]
+    elif any(r.get("accuracy") is not None for r in history):
         lines += ["![accuracy](accuracy.svg)", ""]
     lines += list(inside)
     lines += ["## Model", "", "```", summary, "```", "",
@@ -54,11 +64,11 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
               f"- batch size {exp.train.batch_size}, seed {exp.seed}"
               + (f", class weights {_class_weight_text(exp.train.class_weight)}" if exp.train.class_weight else ""), ""]
     lines += ["## Early stopping", ""] + [f"- {line}" for line in story(exp, events, metrics)] + [""]
-    lines += ["## Epochs", "", "| epoch | loss | accuracy | val_loss | val_accuracy | lr | seconds |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+    columns = history_fields(regression)
+    lines += ["## Epochs", "", "| " + " | ".join(columns) + " |", "|" + "---:|" * len(columns)]
     for r in history:
-        lines.append(f"| {r['epoch']} | {fmt_value(r['loss'])} | {fmt_value(r['accuracy'])} | {fmt_value(r['val_loss'])} | "
-                     f"{fmt_value(r['val_accuracy'])} | {fmt_value(r['lr'], '.3g')} | {fmt_value(r['seconds'], '.2f')} |")
+        lines.append("| " + " | ".join(str(r["epoch"]) if k == "epoch" else fmt_value(r.get(k), ROW_FORMATS.get(k, ".4f"))
+                                       for k in columns) + " |")
     lines.append("")
     cm, names = metrics.get("confusion_matrix"), metrics.get("class_names")
     if cm and names:

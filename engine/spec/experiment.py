@@ -120,6 +120,15 @@ class Experiment:
         i = len(self.model.layers) - 1
         field_units = f"model.layers[{i}].units"
         loss = self.model.loss
+        for name, table in (("early_stopping", self.early_stopping), ("reduce_lr_on_plateau", self.reduce_lr_on_plateau)):
+            monitor = table.monitor if table is not None else None
+            if monitor is None:
+                continue
+            kind = monitor.removeprefix("val_")
+            if (kind in ("mae", "rmse", "r2")) != (task == "regression") and kind != "loss":
+                valid = "loss, mae, rmse, r2" if task == "regression" else "loss, accuracy"
+                raise SpecError(f"{name}.monitor", f"{monitor} is not measured on this {task} data; watch one "
+                                f"of {valid} (or val_ of them)")
         if task == "regression" and self.train.class_weight is not None:
             raise SpecError("train.class_weight", "weighs classes, but this data is a regression task: leave it out")
         if task == "regression":

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 
 import engine
-from engine.events import DownloadProgress
+from engine.events import DownloadProgress, is_regression
 from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
@@ -361,7 +361,8 @@ class TrainScreen(Screen):
         else:
             acc, loss = m.get("test_accuracy"), m.get("test_loss")
             outcome = ("no test set" if loss is None else f"test loss {loss:.4f}"
-                       + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+                       + (f", test accuracy {acc:.4f}" if acc is not None else "")
+                       + (f", MAE {m['test_mae']:.4f}, R² {m['test_r2']:.3f}" if m.get("test_r2") is not None else ""))
             # one row of 80 columns: where the run is kept goes on the second line, r and b are in the Footer
             self._say(Text.assemble((message.result.reason.replace("_", " "), "bold"),
                                     f" after {m['epochs_run']} epochs in {m['seconds']:.1f}s: {outcome}"))
@@ -418,7 +419,8 @@ class TrainScreen(Screen):
             return
         self._draw_epochs("plot-loss", "loss", epochs, [r["loss"] for r in h], [r["val_loss"] for r in h],
                           train_c, val_c, markers=True, log=self.log_scale)
-        self._draw_epochs("plot-acc", "accuracy", epochs, [r["accuracy"] for r in h], [r["val_accuracy"] for r in h],
+        second = "mae" if h and is_regression(h[-1]) else "accuracy"   # regression: its error in the accuracy's place
+        self._draw_epochs("plot-acc", second, epochs, [r[second] for r in h], [r["val_" + second] for r in h],
                           train_c, val_c)
         cuts = [e.epoch + 1 for e in self.state.events if e.kind == "lr_reduced"]   # lowered from the next epoch
         self.query_one("#plot-lr", RatePlot).draw(epochs, [r["lr"] for r in h], train_c, cuts)
