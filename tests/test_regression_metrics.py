@@ -119,3 +119,14 @@ def test_r2_is_a_monitor_that_rises_and_a_wrong_tasks_monitor_is_named():
                                                r"classification data; watch one of loss, accuracy"):
         make_exp([{"units": 10, "activation": "softmax"}], reduce_lr_on_plateau={"monitor": "val_rmse"})
     assert run.metrics["test_r2"] is not None
+
+
+def test_the_builder_offers_the_monitors_of_the_datas_task():
+    from nntui.draft import Draft
+    from nntui.screens.build_forms import monitor_choices
+
+    regression = monitor_choices(Draft(sine(early_stopping={"monitor": "val_r2"})), "early_stopping")
+    assert "val_r2" in regression and "val_rmse" in regression and "val_accuracy" not in regression
+    digits = monitor_choices(Draft(make_exp([{"units": 10, "activation": "softmax"}], early_stopping={})),
+                             "early_stopping")
+    assert "val_accuracy" in digits and "val_mae" not in digits and "val_loss" in digits

@@ -6,7 +6,7 @@ from .checks import _bool, _check_keys, _choice, _float, _int, _names, _str, _ta
 from .data import DATASETS, FILE_DATASETS, HEADERS, SCALINGS, SYNTHETIC, TASKS, DataSpec
 from .experiment import BACKENDS, Experiment, read_toml_table, with_overrides
 from .layers import LAYER_TYPES, BatchNormSpec, DenseSpec, DropoutSpec, LayerSpec, ModelSpec, parse_layer
-from .monitors import MONITORS, direction_of
+from .monitors import MONITORS, direction_of, monitors_for
 from .search import SearchSpec
 from .settings import OPTIMIZER_SETTINGS, SCHEDULE_SETTINGS, Setting, schedule_setting
 from .training import MODES, SCHEDULE_UNITS, EarlyStoppingSpec, OptimizerSpec, PlateauSpec, ScheduleSpec, TrainSpec
@@ -14,5 +14,5 @@ from .training import MODES, SCHEDULE_UNITS, EarlyStoppingSpec, OptimizerSpec, P
 __all__ = ["Experiment", "DataSpec", "ModelSpec", "DenseSpec", "DropoutSpec", "BatchNormSpec",
            "OptimizerSpec", "ScheduleSpec", "TrainSpec", "EarlyStoppingSpec", "PlateauSpec", "LayerSpec", "SearchSpec",
            "with_overrides", "DATASETS", "FILE_DATASETS", "SYNTHETIC", "SCALINGS", "BACKENDS", "LAYER_TYPES",
-           "MONITORS", "MODES", "SCHEDULE_UNITS", "direction_of", "parse_layer", "HEADERS", "TASKS",
+           "MONITORS", "monitors_for", "MODES", "SCHEDULE_UNITS", "direction_of", "parse_layer", "HEADERS", "TASKS",
            "OPTIMIZER_SETTINGS", "SCHEDULE_SETTINGS", "Setting", "schedule_setting", "read_toml_table"]

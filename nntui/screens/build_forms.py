@@ -11,12 +11,12 @@ from engine.spec import (
     DATASETS,
     HEADERS,
     MODES,
-    MONITORS,
     OPTIMIZER_SETTINGS,
     SCALINGS,
     SCHEDULE_UNITS,
     SYNTHETIC,
     TASKS,
+    monitors_for,
     schedule_setting,
 )
 
@@ -45,6 +45,13 @@ def data_fields(d) -> list[FieldSpec]:
     fields.append(FieldSpec(d, "data.seed", "data seed", "int"))
     return fields
 
+def monitor_choices(d, table: str) -> list[str]:
+    """The monitors this data's task measures (all while the task is not known), and the one set."""
+    info = d.data_info()
+    choices = list(monitors_for(info.task if info is not None else None))
+    current = d.get(f"{table}.monitor")
+    return choices + ([current] if current and current not in choices else [])
+
 def optimizer_fields(d) -> list[FieldSpec]:
     fields = [FieldSpec(d, "model.loss", "loss", "choice", LOSSES.names(), structural=True),
               FieldSpec(d, "model.label_smoothing", "label smoothing", "float"),
@@ -62,7 +69,7 @@ def schedule_fields(d) -> list[FieldSpec]:
     fields.append(FieldSpec(d, "reduce_lr_on_plateau", "reduce on plateau", "bool", apply=d.set_plateau))
     if d.get("reduce_lr_on_plateau") is not None:
         p = "reduce_lr_on_plateau"
-        fields += [FieldSpec(d, f"{p}.monitor", "plateau monitor", "choice", list(MONITORS)),
+        fields += [FieldSpec(d, f"{p}.monitor", "plateau monitor", "choice", monitor_choices(d, p)),
                    FieldSpec(d, f"{p}.factor", "factor", "float"), FieldSpec(d, f"{p}.patience", "patience", "int"),
                    FieldSpec(d, f"{p}.min_delta", "min delta", "float"),
                    FieldSpec(d, f"{p}.cooldown", "cooldown", "int"), FieldSpec(d, f"{p}.min_lr", "min lr", "float"),
@@ -81,7 +88,7 @@ def stopping_fields(d) -> list[FieldSpec]:
     on = d.get("early_stopping") is not None
     fields = [FieldSpec(d, "early_stopping", "early stopping", "bool", apply=d.set_early_stopping)]
     if on:
-        fields += [FieldSpec(d, "early_stopping.monitor", "monitor", "choice", list(MONITORS)),
+        fields += [FieldSpec(d, "early_stopping.monitor", "monitor", "choice", monitor_choices(d, "early_stopping")),
                    FieldSpec(d, "early_stopping.patience", "patience", "int"),
                    FieldSpec(d, "early_stopping.min_delta", "min delta", "float"),
                    FieldSpec(d, "early_stopping.mode", "mode", "choice", list(MODES)),
