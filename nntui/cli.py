@@ -58,6 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--study", help="the study's name in the storage (default: the experiment's name)")
     s.add_argument("--report", metavar="DIR", help="the search folder (default: searches/<name>); run the same "
                                                    "command again to resume")
+    o = sub.add_parser("optimizers", help="optimizers' paths on a 2D test surface (the engine's own optimizers), "
+                                          "as a table, or an SVG and CSVs with --out")
+    o.add_argument("--surface", default="quadratic",
+                   help="quadratic (default), rosenbrock, beale, saddle or plateau")
+    o.add_argument("--optimizers", help="comma-separated (default: all of them, momentum and nesterov included)")
+    o.add_argument("--steps", type=int, default=200, help="steps each (default 200)")
+    o.add_argument("--lr", type=float, help="one learning rate for all (default: the surface's, one for SGD and "
+                                            "its momentum variants, one for the adaptive optimizers)")
+    o.add_argument("--start", metavar="X,Y", help="the start point (default: the surface's)")
+    o.add_argument("--out", metavar="DIR", help="write surface.svg and one CSV a path (step,x,y,loss,lr) there")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
@@ -124,7 +134,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "search", "report", "presets", "datasets")
+COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers")
 
 
 def _tui(path: str | None) -> int:
@@ -181,6 +191,10 @@ def _dispatch(argv: list[str]) -> int:
         return search_command(args)
     if args.command == "presets":
         return _presets()
+    if args.command == "optimizers":
+        from .optimizers_command import optimizers_command
+
+        return optimizers_command(args)
     if args.command == "report":
         from .report_view import show
 

@@ -1,5 +1,6 @@
-"""The one SVG chart writer: a line chart of per-epoch values with the best-epoch and
-early-stop markers, for report.md, the inspected statistics and a search's plots."""
+"""The SVG charts: a line chart of per-epoch values with the best-epoch and early-stop markers,
+for report.md, the inspected statistics and a search's plots; the ROC curve; and a loss surface
+with optimizers' paths over it (nntui optimizers)."""
 
 from __future__ import annotations
 
@@ -121,5 +122,66 @@ def svg_roc(fpr: list[float], tpr: list[float], auc: float, positive: str, size:
                f'transform="rotate(-90 12 {top + side / 2})">true positive rate</text>')
     path = " ".join(f"{x_of(a):.1f},{y_of(b):.1f}" for a, b in zip(fpr, tpr))
     out.append(f'<polyline points="{path}" fill="none" stroke="{TRAIN}" stroke-width="2"/>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+#: paths' colours on a surface (one per optimizer, in order), dark enough for a light map
+PATH_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+                "#bcbd22", "#7f7f7f")
+
+
+def svg_surface(title: str, bands, box: tuple[float, float, float, float],
+                paths: list[tuple[str, list[tuple[float, float]], str]], minimum: tuple[float, float] | None = None,
+                size: int = 480, legend_width: int = 170) -> str:
+    """A shaded contour map of a 2D surface and paths over it. ``bands``: rows (top first) of
+    contour band numbers 0.. (the lowest values darkest), over ``box`` (x0, x1, y0, y1);
+    ``paths``: (label, points, colour), each drawn as a line from its start (a ring) to its end
+    (a dot), clipped to the map; ``minimum`` is marked with a star."""
+    rows = [list(r) for r in bands]
+    h, w = len(rows), len(rows[0])
+    top_band = max(max(r) for r in rows) or 1
+    x0, x1, y0, y1 = box
+    left, top, bottom = 50, 34, 36
+    pw = size
+    ph = round(size * h / w)
+    width, height = left + pw + 20 + legend_width, top + ph + bottom
+    cw, ch = pw / w, ph / h
+
+    def px(x):
+        return left + (x - x0) / (x1 - x0) * pw
+
+    def py(y):
+        return top + (y1 - y) / (y1 - y0) * ph
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+           f'<clipPath id="map"><rect x="{left}" y="{top}" width="{pw}" height="{ph}"/></clipPath>']
+    for i, row in enumerate(rows):
+        for j, b in enumerate(row):
+            shade = round(70 + 180 * b / top_band)          # low: dark blue-grey, high: near white
+            out.append(f'<rect x="{left + j * cw:.2f}" y="{top + i * ch:.2f}" width="{cw + 0.05:.2f}" '
+                       f'height="{ch + 0.05:.2f}" fill="rgb({shade - 30},{shade - 10},{shade})"/>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
+    for t in _ticks(x0, x1):
+        out.append(f'<text x="{px(t):.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>')
+    for t in _ticks(y0, y1):
+        out.append(f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
+    if minimum is not None:
+        out.append(f'<text x="{px(minimum[0]):.1f}" y="{py(minimum[1]) + 5:.1f}" text-anchor="middle" '
+                   f'font-size="16" fill="gold" stroke="black" stroke-width="0.5">*</text>')
+    for k, (label, points, colour) in enumerate(paths):
+        pts = [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
+        if pts:
+            line = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+            out.append(f'<g clip-path="url(#map)"><polyline points="{line}" fill="none" stroke="{colour}" '
+                       f'stroke-width="1.6"/><circle cx="{px(pts[0][0]):.1f}" cy="{py(pts[0][1]):.1f}" r="4" '
+                       f'fill="none" stroke="{colour}"/><circle cx="{px(pts[-1][0]):.1f}" '
+                       f'cy="{py(pts[-1][1]):.1f}" r="3" fill="{colour}"/></g>')
+        ly = top + 14 + 18 * k
+        out.append(f'<line x1="{left + pw + 20}" y1="{ly - 4}" x2="{left + pw + 40}" y2="{ly - 4}" '
+                   f'stroke="{colour}" stroke-width="3"/><text x="{left + pw + 46}" y="{ly}">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
