@@ -46,7 +46,8 @@ class Surface:
 def _quadratic():
     return Surface("quadratic", lambda x, y: 0.5 * (x * x + 20 * y * y), lambda x, y: (x, 20 * y),
                    (-4.0, 1.0), (-5.0, 5.0, -1.5, 1.5), (0.0, 0.0), 0.06, 0.1,
-                   about="an ill-conditioned bowl: SGD zig-zags across its narrow valley, momentum damps it")
+                   about="an ill-conditioned bowl: SGD zig-zags across its narrow valley; momentum crosses "
+                         "the valley's floor less often, and overshoots along it")
 
 
 def _rosenbrock():

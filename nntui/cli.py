@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--lr", type=float, help="one learning rate for all (default: the surface's, one for SGD and "
                                             "its momentum variants, one for the adaptive optimizers)")
     o.add_argument("--start", metavar="X,Y", help="the start point (default: the surface's)")
+    o.add_argument("--schedule", help="a learning-rate schedule with its defaults, one step an epoch "
+                                      "(exponential, inverse_time, step, cyclical, cosine_restarts)")
     o.add_argument("--out", metavar="DIR", help="write surface.svg and one CSV a path (step,x,y,loss,lr) there")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")

@@ -43,7 +43,15 @@ def optimizers_command(args) -> int:
                 raise ValueError
         except ValueError:
             return _bad(f"--start: two numbers X,Y (like -4,1), got {args.start!r}")
-    paths = surfaces.compare(s, names, steps=args.steps, lr=args.lr, start=start)
+    schedule = None
+    if getattr(args, "schedule", None):
+        import engine
+
+        try:
+            schedule = engine.spec.ScheduleSpec.parse({"name": args.schedule}, "--schedule")
+        except engine.SpecError as exc:
+            return _bad(str(exc))
+    paths = surfaces.compare(s, names, steps=args.steps, lr=args.lr, start=start, schedule=schedule)
     x, y = s.minimum
     print(f"{s.name}: {s.about}; minimum at ({x:g}, {y:g}), f = {s.f(x, y):.4g}; {args.steps} steps from "
           f"({paths[0].points[0][0]:g}, {paths[0].points[0][1]:g})")

@@ -107,6 +107,102 @@ def test_nntui_optimizers_writes_the_picture_and_the_paths(tmp_path):
         assert len(rows) == 51 and [float(rows[-1]["x"]), float(rows[-1]["y"])] == want.points[-1].tolist()
     for bad, says in ((["--surface", "moon"], "unknown surface 'moon'; valid: quadratic"),
                       (["--optimizers", "sgd,lion"], "unknown optimizer 'lion'; valid: sgd, momentum"),
-                      (["--start", "1"], "--start: two numbers X,Y"), (["--lr", "-1"], "--lr: must be a positive")):
+                      (["--start", "1"], "--start: two numbers X,Y"), (["--lr", "-1"], "--lr: must be a positive"),
+                      (["--schedule", "warp"], "unknown")):
         r = nntui("optimizers", *bad)
         assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.asyncio
+async def test_the_view_draws_the_engines_paths_and_obeys_its_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    from nntui.app import make_app
+    from nntui.screens.optimizers import STEPS, OptimizerScreen, SurfaceMap
+
+    from .conftest import wait_until
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("O")                      # from the Build screen's layer stack
+        screen = app.screen
+        assert isinstance(screen, OptimizerScreen)
+        await wait_until(pilot, lambda: screen.paths and screen.step > 3)
+        await pilot.press("p")                      # pause, then step by hand
+        here = screen.step
+        await pilot.press("full_stop", "full_stop", "comma")
+        assert screen.step == here + 1 and screen.query_one(SurfaceMap).step == here + 1
+        s = SURFACES["quadratic"]
+        for name in ("sgd", "adam"):
+            assert np.array_equal(screen.paths[name].points, run_path(s, name, STEPS).points)
+        await pilot.press("plus")                   # every rate doubled: the paths are the engine's at 2 lr
+        await wait_until(pilot, lambda: np.array_equal(
+            screen.paths["sgd"].points, run_path(s, "sgd", STEPS, lr=2 * s.lr).points))
+        assert np.array_equal(screen.paths["adam"].points, run_path(s, "adam", STEPS, lr=2 * s.step).points)
+        await pilot.press("shift+up")               # the start moves up a fortieth of the box
+        await wait_until(pilot, lambda: screen.paths["sgd"].points[0][1] == pytest.approx(1.0 + 3.0 / 40))
+        await pilot.click(SurfaceMap, offset=(5, 3))     # a click puts the start there
+        await wait_until(pilot, lambda: screen.paths["sgd"].points[0][0] < -3.5)
+        await pilot.press("d")                      # a schedule: the rates now fall step by step
+        await wait_until(pilot, lambda: screen.schedule == "exponential"
+                         and screen.paths["sgd"].rates[50] < screen.paths["sgd"].rates[0])
+        screen.query_one("#surfaces").focus()
+        await pilot.press("down")                   # another surface
+        await wait_until(pilot, lambda: screen.surface.name == "rosenbrock"
+                         and tuple(screen.paths["sgd"].points[0]) == SURFACES["rosenbrock"].start)
+        assert "rosenbrock" in str(screen.query_one("#about").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, OptimizerScreen)
+
+
+@pytest.mark.asyncio
+async def test_an_optimizers_settings_are_edited_in_the_view(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    from nntui.app import make_app
+    from nntui.screens.optimizers import STEPS, OptimizerScreen
+
+    from .conftest import wait_until
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("O")
+        screen = app.screen
+        await wait_until(pilot, lambda: bool(screen.paths))
+        screen.query_one("#optimizers").focus()
+        await pilot.press("down")                   # momentum
+        await pilot.press("h")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PromptScreen")
+        field = app.screen.query_one("Input")
+        assert "momentum=0.9" in field.value
+        field.value = "momentum=0.5"
+        await pilot.press("enter")
+        s = SURFACES["quadratic"]
+        await wait_until(pilot, lambda: np.array_equal(
+            screen.paths["momentum"].points, run_path(s, "momentum", STEPS, settings={"momentum": 0.5}).points))
+        await pilot.press("h")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PromptScreen")
+        app.screen.query_one("Input").value = "beta_1=0.5"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, OptimizerScreen) and screen.settings["momentum"] == {"momentum": 0.5}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_the_view_as_it_looks(snap_compare, monkeypatch, tmp_path, size):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    from nntui.app import make_app
+
+    async def at_step_30(pilot):
+        await pilot.press("O")
+        screen = pilot.app.screen
+        for _ in range(400):
+            if screen.paths:
+                break
+            await pilot.pause(0.05)
+        screen.playing = False
+        screen.step = 30
+        screen.draw()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=at_step_30)
