@@ -168,6 +168,7 @@ async def test_an_optimizers_settings_are_edited_in_the_view(tmp_path, monkeypat
         await pilot.press("O")
         screen = app.screen
         await wait_until(pilot, lambda: bool(screen.paths))
+        screen.playing = False                      # a still picture: Pilot waits out every frame
         screen.query_one("#optimizers").focus()
         await pilot.press("down")                   # momentum
         await pilot.press("h")

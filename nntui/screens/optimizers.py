@@ -6,6 +6,7 @@ optimizer classes, in a worker thread; this screen only draws them."""
 from __future__ import annotations
 
 import numpy as np
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual import events, on, work
@@ -54,6 +55,8 @@ class SurfaceMap(Widget):
         self.paths: list[tuple[np.ndarray, tuple[int, int, int]]] = []
         self.step = 0
         self._shade: tuple | None = None      # (key, pixels) cached per surface and size
+        self._rasters: dict = {}               # a path's pixels and the step reaching each, per size
+        self._styles: dict = {}                # a cell's style by its two pixels' colours
 
     def show(self, surface, paths, step: int) -> None:
         self.surface, self.paths, self.step = surface, paths, step
@@ -76,31 +79,58 @@ class SurfaceMap(Widget):
         r = round((y1 - y) / (y1 - y0) * (rows * 2 - 1))
         return (r, c) if 0 <= r < rows * 2 and 0 <= c < cols else None
 
+    def _raster(self, points: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, col, step) of every pixel the path's segments cross (a segment's pixels belong to
+        the step that ends it; the start to step 0), within the map: computed once a path and size."""
+        key = (id(points), rows, cols)
+        if key not in self._rasters:
+            if len(self._rasters) > 64:
+                self._rasters.clear()
+            x0, x1, y0, y1 = self.surface.box
+            p = np.asarray(points, dtype=np.float64)
+            with np.errstate(all="ignore"):
+                cx = (p[:, 0] - x0) / (x1 - x0) * (cols - 1)
+                ry = (y1 - p[:, 1]) / (y1 - y0) * (rows * 2 - 1)
+                dx, dy = np.diff(cx), np.diff(ry)
+                n = np.nan_to_num(np.ceil(np.maximum(np.abs(dx), np.abs(dy))), nan=1.0)
+            n = np.clip(n, 1, 400).astype(int)
+            seg = np.repeat(np.arange(len(n)), n)
+            f = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 1) / n[seg]
+            xs = np.concatenate([cx[:1], cx[seg] + f * dx[seg]])
+            ys = np.concatenate([ry[:1], ry[seg] + f * dy[seg]])
+            steps = np.concatenate([[0], seg + 1])
+            with np.errstate(invalid="ignore"):
+                inside = np.isfinite(xs) & np.isfinite(ys) & (xs > -0.5) & (xs < cols - 0.5) & (ys > -0.5) & \
+                    (ys < rows * 2 - 0.5)
+            self._rasters[key] = (np.round(ys[inside]).astype(int), np.round(xs[inside]).astype(int), steps[inside])
+        return self._rasters[key]
+
     def render(self) -> Text:
         rows, cols = self.size.height, self.size.width
         if self.surface is None or rows < 1 or cols < 1:
             return Text("computing the paths...", style="dim")
         img = self._background(rows, cols)
-        x0, x1, y0, y1 = self.surface.box
         for points, colour in self.paths:
-            seen = points[: self.step + 1]
-            for a, b in zip(seen[:-1], seen[1:]):          # the segment between two steps, densely
-                n = int(max(abs(b[0] - a[0]) / (x1 - x0) * cols, abs(b[1] - a[1]) / (y1 - y0) * rows * 2)) + 1
-                for f in np.linspace(0.0, 1.0, min(n, 400) + 1):
-                    p = self._pixel(a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), rows, cols)
-                    if p:
-                        img[p] = colour
-            head = self._pixel(*seen[-1], rows, cols)
+            r, c, steps = self._raster(points, rows, cols)
+            seen = steps <= self.step
+            img[r[seen], c[seen]] = colour
+            head = self._pixel(*points[min(self.step, len(points) - 1)], rows, cols)
             if head:
                 img[head] = [min(255, 80 + v) for v in colour]
         m = self._pixel(*self.surface.minimum, rows, cols)
         if m:
             img[m] = (255, 215, 0)
         img = img.astype(int)
+        styles = self._styles
+        if len(styles) > 20_000:
+            styles.clear()
         text = Text()
         for r in range(rows):
-            for t, b in zip(img[2 * r], img[2 * r + 1]):
-                text.append("▀", Style(color=f"rgb({t[0]},{t[1]},{t[2]})", bgcolor=f"rgb({b[0]},{b[1]},{b[2]})"))
+            for t, b in zip(map(tuple, img[2 * r].tolist()), map(tuple, img[2 * r + 1].tolist())):
+                style = styles.get((t, b))
+                if style is None:
+                    style = styles[(t, b)] = Style.from_color(Color.from_rgb(*t), Color.from_rgb(*b))
+                text.append("▀", style)
             if r < rows - 1:
                 text.append("\n")
         return text
