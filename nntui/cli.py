@@ -70,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--schedule", help="a learning-rate schedule with its defaults, one step an epoch "
                                       "(exponential, inverse_time, step, cyclical, cosine_restarts)")
     o.add_argument("--out", metavar="DIR", help="write surface.svg and one CSV a path (step,x,y,loss,lr) there")
+    f = sub.add_parser("lr-find", help="the learning-rate finder: the loss over an exponential sweep of the rate "
+                                      "from fresh weights, and the suggested rate")
+    f.add_argument("experiment", nargs="?", help="experiment TOML file")
+    f.add_argument("--preset", help="a built-in experiment instead of a file")
+    f.add_argument("--steps", type=int, default=200, help="steps of the sweep (default 200)")
+    f.add_argument("--start-lr", type=float, default=1e-7, help="the first rate (default 1e-7)")
+    f.add_argument("--end-lr", type=float, default=10.0, help="the last rate (default 10)")
+    f.add_argument("--batch-sizes", metavar="B,B", help="sweep at each of these batch sizes, overlaid "
+                                                        "(default: the experiment's)")
+    f.add_argument("--json", action="store_true", help="every point and the suggestions as JSON")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
@@ -136,7 +146,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers")
+COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find")
 
 
 def _tui(path: str | None) -> int:
@@ -193,6 +203,10 @@ def _dispatch(argv: list[str]) -> int:
         return search_command(args)
     if args.command == "presets":
         return _presets()
+    if args.command == "lr-find":
+        from .lr_find_command import lr_find_command
+
+        return lr_find_command(args)
     if args.command == "optimizers":
         from .optimizers_command import optimizers_command
 
