@@ -76,3 +76,30 @@ def test_nntui_lr_find_plots_and_says_the_suggestion(tmp_path):
                       (["--start-lr", "5", "--end-lr", "1"], "0 < --start-lr < --end-lr")):
         r = nntui("lr-find", path, *bad)
         assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.asyncio
+async def test_the_finder_in_the_app_sweeps_in_a_worker_and_applies_its_suggestion(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    from nntui.app import make_app
+    from nntui.screens.lr_find import LrFindScreen
+
+    from .conftest import wait_until
+
+    exp = softmax_regression()
+    app = make_app(experiment=exp)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("L")
+        screen = app.screen
+        assert isinstance(screen, LrFindScreen)
+        await pilot.press("b")                        # a second sweep at twice the batch
+        await wait_until(pilot, lambda: screen.running == 0 and len(screen.results) == 2)
+        want = lr_find(exp)                           # the engine's own answer, at the experiment's batch
+        assert screen.results[0].suggestion == want.suggestion and screen.results[1].batch_size == 64
+        assert "suggested rate" in str(screen.query_one("#lr-status").render())
+        await pilot.press("enter")
+        assert not isinstance(app.screen, LrFindScreen)
+        assert app.draft.get("optimizer.learning_rate") == float(f"{want.suggestion:.3g}")
+        app.action_undo()
+        assert app.draft.get("optimizer.learning_rate") == 0.01
