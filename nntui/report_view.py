@@ -105,6 +105,72 @@ def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bo
     return text if color else plt.uncolorize(text)  # plotext leaves reset codes even in its clear theme
 
 
+#: a decision map's size in the terminal: two fit side by side in 80 columns
+MAP_COLS, MAP_ROWS = 36, 14
+#: where colour is off, a cell is its predicted class's symbol (upper case where the model is sure)
+CLASS_SYMBOLS = "oxv+*#%@"
+
+
+def planar(run: RunFiles) -> bool:
+    """A classifier of two features (from the dataset's spec: nothing is loaded to know it)."""
+    from engine.data.catalog import static_info
+
+    info = static_info(run.experiment.data)
+    return (info is not None and info.n_features == 2 and info.task == "classification"
+            and (run.folder / "model.npz").is_file())
+
+
+def boundary_text(run: RunFiles, color: bool):
+    """The run's decision boundary as terminal text: the plane in half blocks of class colours
+    (two pixels a cell), or in class symbols where colour is off. None where it cannot be made
+    (the model or data do not load)."""
+    from rich.text import Text
+
+    from engine.plane import DARK, PlaneGrid, boundary_pixels
+
+    try:
+        model = engine.load_model(run.folder / "model.npz")
+        data = engine.load_data(run.experiment.data)
+    except (engine.SpecError, engine.DataError, OSError):
+        return None
+    grid = PlaneGrid(data, width=MAP_COLS, height=MAP_ROWS * (2 if color else 1))
+    probs = grid.probabilities(model)
+    text = Text()
+    if color:
+        img = boundary_pixels(grid, probs, background=DARK)
+        for r in range(MAP_ROWS):
+            for t, b in zip(img[2 * r], img[2 * r + 1]):
+                text.append("▀", style=f"rgb({t[0]},{t[1]},{t[2]}) on rgb({b[0]},{b[1]},{b[2]})")
+            text.append("\n")
+    else:
+        cls, sure = probs.argmax(axis=2), probs.max(axis=2) > 0.9
+        for r in range(MAP_ROWS):
+            text.append("".join((CLASS_SYMBOLS[c % len(CLASS_SYMBOLS)].upper() if s else CLASS_SYMBOLS[c % len(CLASS_SYMBOLS)])
+                                for c, s in zip(cls[r], sure[r])) + "\n")
+    return text
+
+
+def _boundaries(console, runs: list[RunFiles], color: bool) -> None:
+    """The decision boundaries of the runs that have one, side by side (the lecture's ReLU
+    against tanh)."""
+    from rich.table import Table as Grid
+
+    shown = [(r, boundary_text(r, color)) for r in runs if planar(r)]
+    shown = [(r, t) for r, t in shown if t is not None]
+    if not shown:
+        return
+    for i in range(0, len(shown), 2):
+        grid = Grid.grid(padding=(0, 2))
+        pair = shown[i:i + 2]
+        for _ in pair:
+            grid.add_column(width=MAP_COLS, no_wrap=True)
+        grid.add_row(*[safe(r.label) for r, _ in pair])
+        grid.add_row(*[t for _, t in pair])
+        console.print(grid)
+    legend = "paler: unsure" if color else f"symbols {CLASS_SYMBOLS[:2]}... by class, upper case where p > 0.9"
+    console.print(f"decision boundaries over the training data's range ({legend})")
+
+
 def show(folders: list[str]) -> int:
     console = Console(highlight=False)
     try:
@@ -176,6 +242,7 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
                  else "", f"ROC AUC {fmt_value(m['test_roc_auc'])}" if m.get("test_roc_auc") is not None else ""]
         if any(extra):
             console.print("test " + "   ".join(e for e in extra if e))
+    _boundaries(console, [run], color)
 
 
 def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
@@ -213,3 +280,4 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
             k = f"val_{second}" if val else second
             print(_plot(k, [(r.label, [h[k] for h in r.history], PALETTE[i % len(PALETTE)]) for i, r in enumerate(runs)],
                         width, color))
+    _boundaries(console, runs, color)

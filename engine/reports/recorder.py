@@ -21,11 +21,12 @@ from ..backends.protocol import Model
 from ..checkpoint import BEST, LAST, Checkpoint, write_checkpoint
 from ..evaluation import evaluate_test
 from ..events import Event, _jsonable, history_fields
+from ..plane import CLASS_COLOURS, LIGHT, PlaneGrid, boundary_pixels
 from ..saving import save_model
 from .history import RunFolderError, read_history  # noqa: F401  (read_history: re-exported)
 from .inspection import inside_files, inside_markdown
 from .run import markdown_report
-from .svg import TRAIN, VALIDATION, svg_chart, svg_roc
+from .svg import TRAIN, VALIDATION, svg_chart, svg_pixels, svg_roc
 
 #: the most of a run's time that writing its checkpoints may take (RunRecorder.save_checkpoint):
 #: one costs a few milliseconds (the archive, fsync and rename), as much as an epoch of a small
@@ -340,12 +341,27 @@ class RunRecorder:
         roc = metrics.get("roc")
         if roc and roc.get("auc") is not None:
             write_text_atomic(self.folder / "roc.svg", svg_roc(roc["fpr"], roc["tpr"], roc["auc"], d.class_names[1]))
+        boundary = self._write_boundary()
         inspects = [e for e in self.events if e["event"] == "inspect"]
         for name, svg in inside_files(inspects).items():
             write_text_atomic(self.folder / name, svg)
         text = markdown_report(self.exp, summary_text(self.exp, d.n_features), data_line, h, self.events, metrics,
-                               inside=inside_markdown(inspects))
+                               inside=inside_markdown(inspects), boundary=boundary)
         write_text_atomic(self.folder / "report.md", text)
+
+    def _write_boundary(self) -> bool:
+        """boundary.svg for a classifier of two features: the plane coloured by the predicted
+        class (paler where unsure) with training points, as the dashboard's map draws it."""
+        d = self.data
+        if d.task != "classification" or d.n_features != 2 or not len(d.x_train):
+            return False
+        grid = PlaneGrid(d)
+        pixels = boundary_pixels(grid, grid.probabilities(self.model), background=LIGHT)
+        legend = [(str(name), CLASS_COLOURS[i % len(CLASS_COLOURS)]) for i, name in enumerate(d.class_names)]
+        write_text_atomic(self.folder / "boundary.svg", svg_pixels(
+            f"Decision boundary ({len(self.history)} epochs)", pixels.tolist(),
+            (float(grid.lo[0]), float(grid.hi[0]), float(grid.lo[1]), float(grid.hi[1])), legend=legend))
+        return True
 
     def close(self) -> None:
         for fh in (self._history, self._events):

@@ -27,7 +27,7 @@ def fmt_value(v, spec=".4f") -> str:
 
 
 def markdown_report(exp, summary: str, data_line: str, history: list[dict], events: list[dict],
-                    metrics: dict, inside: list[str] = ()) -> str:
+                    metrics: dict, inside: list[str] = (), boundary: bool = False) -> str:
     """The human report of a run; ``inside``: the inspected statistics' section (inside_report),
     placed after the curves."""
     title = printable(exp.name or "run")
@@ -54,6 +54,10 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
         lines += ["![mae](mae.svg)", "", "![r2](r2.svg)", ""]
     elif any(r.get("accuracy") is not None for r in history):
         lines += ["![accuracy](accuracy.svg)", ""]
+    if boundary:
+        lines += ["![decision boundary](boundary.svg)", "",
+                  "The plane coloured by the predicted class, paler where the model is unsure; the training "
+                  "points solid.", ""]
     lines += list(inside)
     lines += ["## Model", "", "```", summary, "```", "",
               f"- loss: {exp.model.loss}" + (f", label smoothing {exp.model.label_smoothing:g}" if exp.model.label_smoothing else ""),

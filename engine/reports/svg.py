@@ -185,3 +185,34 @@ def svg_surface(title: str, bands, box: tuple[float, float, float, float],
                    f'stroke="{colour}" stroke-width="3"/><text x="{left + pw + 46}" y="{ly}">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def svg_pixels(title: str, pixels, box: tuple[float, float, float, float], cell: int = 6,
+               legend: list[tuple[str, tuple[int, int, int]]] = ()) -> str:
+    """A picture of ``pixels`` (rows, top first, of (r, g, b)) over ``box`` (x0, x1, y0, y1), with
+    axis ticks and a legend of colours: the report's decision boundary."""
+    rows = [list(r) for r in pixels]
+    h, w = len(rows), len(rows[0])
+    x0, x1, y0, y1 = box
+    left, top, bottom = 50, 34, 36
+    pw, ph = w * cell, h * cell
+    width, height = left + pw + 20 + 150, top + ph + bottom
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+    for i, row in enumerate(rows):
+        for j, (r, g, b) in enumerate(row):
+            out.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell}" height="{cell}" '
+                       f'fill="rgb({int(r)},{int(g)},{int(b)})"/>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
+    for t in _ticks(x0, x1):
+        out.append(f'<text x="{left + (t - x0) / (x1 - x0) * pw:.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>')
+    for t in _ticks(y0, y1):
+        out.append(f'<text x="{left - 6}" y="{top + (y1 - t) / (y1 - y0) * ph + 4:.1f}" text-anchor="end">{t:g}</text>')
+    for k, (label, (r, g, b)) in enumerate(legend):
+        ly = top + 14 + 18 * k
+        out.append(f'<rect x="{left + pw + 20}" y="{ly - 10}" width="12" height="12" fill="rgb({r},{g},{b})"/>'
+                   f'<text x="{left + pw + 38}" y="{ly}">{escape(label)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)

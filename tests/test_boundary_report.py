@@ -1,0 +1,61 @@
+"""The headless decision boundary: report.md's boundary.svg and `nntui report`'s maps (the
+lecture's ReLU against tanh side by side) show what the saved model predicts at each point of
+the plane."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import engine
+from engine.plane import PlaneGrid
+
+from .test_headless import nntui
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("planes")
+    out = []
+    for preset in ("spiral-relu", "spiral-tanh"):
+        folder = tmp / preset
+        r = nntui("train", "--preset", preset, "--epochs", "15", "--report", folder, "--quiet")
+        assert r.returncode == 0, r.stderr
+        out.append(folder)
+    return out
+
+
+def predicted(folder, width, height):
+    exp = engine.Experiment.from_toml(folder / "experiment.toml")
+    data = engine.load_data(exp.data)
+    grid = PlaneGrid(data, width=width, height=height)
+    return grid, grid.probabilities(engine.load_model(folder / "model.npz")).argmax(axis=2)
+
+
+def test_the_reports_boundary_is_the_saved_models_prediction(two_runs):
+    folder = two_runs[0]
+    assert "![decision boundary](boundary.svg)" in (folder / "report.md").read_text()
+    root = ET.parse(folder / "boundary.svg").getroot()
+    fills = [el.get("fill") for el in root.iter() if el.tag.endswith("rect") and el.get("width") == "6"]
+    assert len(fills) == 64 * 40
+    rgb = np.array([[int(v) for v in re.findall(r"\d+", f)] for f in fills]).reshape(40, 64, 3)
+    grid, cls = predicted(folder, 64, 40)
+    points = {tuple(c) for c in grid.train_cells}
+    # class 0 is drawn blue, class 1 orange: where no training point sits, red beats blue iff class 1
+    agree = [(rgb[r, c, 0] > rgb[r, c, 2]) == (cls[r, c] == 1) for r in range(40) for c in range(64)
+             if (r, c) not in points]
+    assert all(agree) and 0.2 < cls.mean() < 0.8        # both classes are on the map
+
+
+def test_nntui_report_puts_two_boundaries_side_by_side(two_runs):
+    r = nntui("report", *two_runs)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if "spiral-relu" in line and "spiral-tanh" in line)
+    rows = lines[head + 1:head + 15]
+    for k, folder in enumerate(two_runs):
+        _, cls = predicted(folder, 36, 14)
+        shown = np.array([[ch.lower() for ch in row[k * 38:k * 38 + 36]] for row in rows])
+        assert (shown == np.where(cls == 1, "x", "o")).all()
+    assert max(map(len, lines)) <= 80
