@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--batch-sizes", metavar="B,B", help="sweep at each of these batch sizes, overlaid "
                                                         "(default: the experiment's)")
     f.add_argument("--json", action="store_true", help="every point and the suggestions as JSON")
+    b = sub.add_parser("backprop", help="backpropagation for one sample and one weight, written out: the "
+                                        "forward pass, the chain rule's factors, finite differences, the update")
+    b.add_argument("experiment", nargs="?", help="experiment TOML file (default: a 2-3-2 tanh network on moons)")
+    b.add_argument("--layer", type=int, default=0, help="the dense layer (stack numbering, default 0)")
+    b.add_argument("--unit", type=int, default=0, help="the unit of that layer (default 0)")
+    b.add_argument("--weight", type=int, default=0, help="which of the unit's inputs (default 0)")
+    b.add_argument("--sample", type=int, default=0, help="the training set's row (default 0)")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
@@ -146,7 +153,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find")
+COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find", "backprop")
 
 
 def _tui(path: str | None) -> int:
@@ -203,6 +210,10 @@ def _dispatch(argv: list[str]) -> int:
         return search_command(args)
     if args.command == "presets":
         return _presets()
+    if args.command == "backprop":
+        from .backprop_command import backprop_command
+
+        return backprop_command(args)
     if args.command == "lr-find":
         from .lr_find_command import lr_find_command
 
