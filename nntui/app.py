@@ -43,7 +43,7 @@ class NNTuiApp(App):
         Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
         Binding("ctrl+q", "quit", "quit"), Binding("D", "demos", "demos"), Binding("S", "search", "search"),
         Binding("f", "activations", "activations", show=False), Binding("O", "optimizers", "optimizers", show=False),
-        Binding("L", "lr_find", "lr finder", show=False), Binding("ctrl+z", "undo", "undo", show=False),
+        Binding("L", "lr_find", "lr finder", show=False), Binding("B", "backprop", "backprop", show=False), Binding("ctrl+z", "undo", "undo", show=False),
         Binding("ctrl+y", "redo", "redo", show=False), Binding("f1", "help", "help"),
     ]
 
@@ -103,7 +103,7 @@ class NNTuiApp(App):
             screen.set_class(event.size.width < 100, "-narrow")
 
     #: the app's one-letter commands: on the Build screen they act only from the layer stack
-    LETTER_ACTIONS = ("demos", "search", "activations", "optimizers", "lr_find")
+    LETTER_ACTIONS = ("demos", "search", "activations", "optimizers", "lr_find", "backprop")
 
     def check_action(self, action: str, parameters) -> bool | None:
         """A letter typed in a form is never a command (the Footer then hides it too)."""
@@ -154,6 +154,8 @@ class NNTuiApp(App):
         yield SystemCommand("Demonstrations", "Classic failure modes, one keypress each: zero init, vanishing and "
                             "exploding gradients, dying ReLU, overfitting...", self.action_demos)
         yield SystemCommand("Activation functions", "Each activation and its derivative", self.action_activations)
+        yield SystemCommand("Backpropagation step by step", "One sample, one weight: the forward pass, the chain "
+                            "rule's factors, finite differences, the update", self.action_backprop)
         yield SystemCommand("Learning-rate finder", "Sweep the rate from fresh weights, see the loss, apply the "
                             "suggested rate", self.action_lr_find)
         yield SystemCommand("Optimizers on a loss surface", "Every optimizer's path on a 2D test surface, step by "
@@ -357,6 +359,16 @@ class NNTuiApp(App):
 
         if not isinstance(self.screen, ActivationScreen):
             self.push_screen(ActivationScreen())
+
+    def action_backprop(self) -> None:
+        from .screens.backprop import BackpropScreen
+
+        if self.draft.error is not None:
+            self.bell()
+            self.notify(printable(self.draft.error), title="Fix the experiment first", severity="error", markup=False)
+            return
+        if not isinstance(self.screen, BackpropScreen):
+            self.push_screen(BackpropScreen(self.draft.experiment))
 
     def action_lr_find(self) -> None:
         from .screens.lr_find import LrFindScreen

@@ -84,3 +84,35 @@ def test_nntui_backprop_writes_the_derivation_and_names_bad_choices():
                       (["--sample", "-1"], "--sample: 0 to")):
         r = nntui("backprop", *bad)
         assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.asyncio
+async def test_the_view_steps_through_the_derivation_and_moves_between_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    from nntui.app import make_app
+    from nntui.backprop_command import derivation_lines
+    from nntui.screens.backprop import BackpropScreen, sections
+
+    from .conftest import wait_until
+
+    exp = engine.Experiment.from_dict(DEFAULT)
+    data = engine.load_data(exp.data)
+    app = make_app(experiment=exp)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("B")
+        screen = app.screen
+        assert isinstance(screen, BackpropScreen)
+        await wait_until(pilot, lambda: bool(screen.parts))
+        text = lambda: str(screen.query_one("#bp-text").render())  # noqa: E731
+        assert "sample x" in text() and "layer 0 dense" not in text()      # one step: the sample only
+        await pilot.press("right", "right")
+        assert "layer 0 dense tanh" in text() and "loss (" not in text()
+        await pilot.press("e")
+        want = derivation_lines(derive(exp, data.x_train[0], data.y_train[0], 0, 0, 0), exp)
+        assert text() == "\n".join(want) and len(screen.parts) == len(sections(want))
+        await pilot.press("down", "w", "l")        # unit 1, weight 1, then the next dense layer
+        await wait_until(pilot, lambda: "backward, for w = W[1][1, 1]" in text())
+        d = derive(exp, data.x_train[0], data.y_train[0], 1, 1, 1)
+        assert f"{d.backend_grad:+.8f}" in text()
+        await pilot.press("left")
+        assert "update:" not in text()
