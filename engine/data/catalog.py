@@ -11,9 +11,10 @@ DATASETS = Registry("dataset")
 for _name, _aliases in (("digits", ()), ("fashion-mnist", ("fashion_mnist", "fmnist")),
                         ("mnist", ()), ("moons", ()), ("circles", ()), ("spiral", ("spirals",)),
                         ("xor", ()), ("gaussians", ("blobs",)), ("sine", ("sin",)),
+                        ("plane", ()), ("multi-gaussian", ("multi_gaussian", "gaussian-bumps")),
                         ("csv", ()), ("npz", ())):
     DATASETS.add(_name, _name, _aliases)
-SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine"}
+SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine", "plane", "multi-gaussian"}
 FILE_DATASETS = {"csv", "npz"}
 
 #: the sets downloaded on first use, and their size
@@ -51,6 +52,8 @@ def static_info(spec) -> DataInfo | None:
         return DataInfo(784, 10, "classification", DIGIT_CLASSES, (28, 28), 60000, 10000)
     if name == "sine":
         return DataInfo(1, 1, "regression", samples=spec.samples)
+    if name in ("plane", "multi-gaussian"):
+        return DataInfo(2, 1, "regression", samples=spec.samples)
     if name in ("moons", "circles", "xor", "spiral", "gaussians"):
         k = (spec.classes or 2) if name in ("spiral", "gaussians") else 2
         return DataInfo(2, k, "classification", tuple(f"class {i}" for i in range(k)), samples=spec.samples)

@@ -1,5 +1,6 @@
-"""The 2D toy sets of TensorFlow Playground and the classic material, plus a 1D sine for
-regression. Each returns (x float32 (n, d), y) drawn from ``rng``."""
+"""The 2D toy sets of TensorFlow Playground and the classic material, a 1D sine for regression,
+and Playground's two 2D regression sets (a plane, and Gaussian bumps). Each returns (x float32
+(n, d), y) drawn from ``rng``."""
 
 from __future__ import annotations
 
@@ -55,8 +56,26 @@ def sine(n, noise, rng, classes=1):
     return x, (np.sin(x) + rng.normal(0, noise, (n, 1)))
 
 
+def plane(n, noise, rng, classes=1):
+    """Playground's plane: x uniform on [-1, 1]^2, y = (x1 + x2) / 2 + N(0, noise^2)."""
+    x = rng.uniform(-1, 1, (n, 2))
+    return x, ((x[:, :1] + x[:, 1:]) / 2 + rng.normal(0, noise, (n, 1)))
+
+
+#: the bumps of multi-gaussian: (centre x1, centre x2, height)
+BUMPS = ((-0.5, -0.5, 1.0), (0.5, 0.5, 1.0), (-0.5, 0.5, -1.0), (0.5, -0.5, -1.0))
+
+
+def multi_gaussian(n, noise, rng, classes=1):
+    """Playground's multi-Gaussian: x uniform on [-1, 1]^2, y = the sum of four Gaussian bumps of
+    width 0.25 (two up, two down, on the diagonals) + N(0, noise^2)."""
+    x = rng.uniform(-1, 1, (n, 2))
+    y = sum(h * np.exp(-((x[:, 0] - a) ** 2 + (x[:, 1] - b) ** 2) / (2 * 0.25 ** 2)) for a, b, h in BUMPS)
+    return x, (y[:, None] + rng.normal(0, noise, (n, 1)))
+
+
 GENERATORS = {"moons": moons, "circles": circles, "spiral": spiral, "xor": xor,
-              "gaussians": gaussians, "sine": sine}
+              "gaussians": gaussians, "sine": sine, "plane": plane, "multi-gaussian": multi_gaussian}
 
 
 def generate(name: str, n: int, noise: float, rng: np.random.Generator, classes: int = 0):
