@@ -15,6 +15,8 @@ MISTAKES = 12
 TOP_K = 5
 #: the ROC curve is kept at no more than this many points (the AUC is computed on all of them)
 ROC_POINTS = 201
+#: calibration: the confidence's equal-width bins (Guo et al.'s 15)
+CALIBRATION_BINS = 15
 
 
 def class_probabilities(outputs: np.ndarray) -> np.ndarray:
@@ -41,6 +43,8 @@ class Evaluation:
     report: dict | None = None
     #: two classes: {"auc": ..., "fpr": [...], "tpr": [...]} with the second class as the positive one
     roc: dict | None = None
+    #: {"ece", "mean_confidence", "accuracy", "bins": [{"low", "high", "count", "confidence", "accuracy"}]}
+    calibration: dict | None = None
 
     def confusion(self) -> dict:
         """What metrics.json gains for classification (nothing for regression)."""
@@ -48,7 +52,8 @@ class Evaluation:
             return {}
         return {"class_names": list(self.class_names), "confusion_matrix": self.confusion_matrix,
                 "per_class_accuracy": self.per_class_accuracy, "class_report": self.report,
-                **({"roc": self.roc} if self.roc else {})}
+                **({"roc": self.roc} if self.roc else {}),
+                **({"calibration": self.calibration} if self.calibration else {})}
 
     def to_dict(self) -> dict:
         return {**self.confusion(), "mistakes": [{"index": m["index"], "true": m["true"],
@@ -74,7 +79,29 @@ def evaluate_test(model, data, mistakes: int = MISTAKES) -> Evaluation:
     if len(data.class_names) == 2:
         ev.roc = roc_curve(probs[:, 1], y == 1)
         ev.metrics["test_roc_auc"] = ev.roc["auc"]
+    ev.calibration = calibration(probs, y)
+    ev.metrics["test_ece"] = ev.calibration["ece"]
     return ev
+
+
+def calibration(probs: np.ndarray, y: np.ndarray, bins: int = CALIBRATION_BINS) -> dict:
+    """How far confidence is from accuracy: the predicted class's probability (the confidence)
+    in ``bins`` equal-width bins over [0, 1]; in each, the mean confidence against the fraction
+    right; the expected calibration error ECE = sum over bins of (rows in bin / rows) x |accuracy
+    - confidence| (Guo et al., 2017). A confidence of exactly 1 falls in the last bin."""
+    probs = np.nan_to_num(np.asarray(probs, dtype=np.float64))
+    conf, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y)
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    out, ece = [], 0.0
+    for b in range(bins):
+        inside = which == b
+        n = int(inside.sum())
+        c = float(conf[inside].mean()) if n else None
+        a = float(right[inside].mean()) if n else None
+        if n:
+            ece += n / len(conf) * abs(a - c)
+        out.append({"low": b / bins, "high": (b + 1) / bins, "count": n, "confidence": c, "accuracy": a})
+    return {"ece": float(ece), "mean_confidence": float(conf.mean()), "accuracy": float(right.mean()), "bins": out}
 
 
 def class_report(cm) -> dict:

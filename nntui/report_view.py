@@ -18,7 +18,7 @@ from rich.table import Column, Table
 import engine
 from engine.events import history_fields, is_regression
 from engine.reports.history import RunFolderError, read_history
-from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, fmt_value, story
+from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, _calibration_text, fmt_value, story
 from engine.text import printable
 
 TRAIN, VALIDATION = "blue+", "orange+"
@@ -242,6 +242,9 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
                  else "", f"ROC AUC {fmt_value(m['test_roc_auc'])}" if m.get("test_roc_auc") is not None else ""]
         if any(extra):
             console.print("test " + "   ".join(e for e in extra if e))
+        calibrated = _calibration_text(m.get("calibration"))
+        if calibrated:
+            console.print(safe(calibrated[0].upper() + calibrated[1:]))
     _boundaries(console, [run], color)
 
 
@@ -254,7 +257,8 @@ def _compare(console, runs: list[RunFiles], width: int, color: bool) -> None:
     # the metrics some run has beyond loss and accuracy: macro F1, top-5 accuracy, ROC AUC
     # (and regression's MAE, RMSE and R²)
     more = [(k, head) for k, head in (("test_macro_f1", "macro F1"), ("test_top5_accuracy", "top-5 acc"),
-                                      ("test_roc_auc", "ROC AUC"), ("test_mae", "MAE"), ("test_rmse", "RMSE"),
+                                      ("test_roc_auc", "ROC AUC"), ("test_ece", "ECE"), ("test_mae", "MAE"),
+                                      ("test_rmse", "RMSE"),
                                       ("test_r2", "R²")) if any(r.metrics.get(k) is not None for r in runs)]
     # short heads: Rich does not wrap them, and the table must fit 80 columns
     table = Table(Column("run", overflow="fold", min_width=12), "data", "epochs", "loss", "acc", "best",

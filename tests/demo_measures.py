@@ -105,8 +105,17 @@ def spiral(seed):
     return out
 
 
+def overconfidence(seed):
+    out = {}
+    for name in ("overconfidence", "overconfidence-smoothing"):
+        result, _ = run(load_preset(name), seed)
+        c = result.evaluation.calibration
+        out[name] = {"gap": c["mean_confidence"] - c["accuracy"], "ece": c["ece"], "accuracy": c["accuracy"]}
+    return out
+
+
 MEASURES = {f.__name__: f for f in (zero_initialization, vanishing_gradients, exploding_gradients, dying_relu,
-                                    overfitting, spiral)}
+                                    overfitting, spiral, overconfidence)}
 
 if __name__ == "__main__":
     names = [a for a in sys.argv[1:] if not a.isdigit()] or list(MEASURES)

@@ -20,7 +20,7 @@ from engine.presets import load_preset
 
 DEMONSTRATIONS = ("zero-initialization", "vanishing-gradients", "vanishing-gradients-relu", "exploding-gradients",
                   "dying-relu", "information-bottleneck", "overfitting", "overfitting-dropout", "overfitting-l2",
-                  "spiral-relu", "spiral-tanh")
+                  "spiral-relu", "spiral-tanh", "overconfidence", "overconfidence-smoothing")
 SEEDS = (0, 1, 2)
 THREADS = (1, 2)
 MEASURES = Path(__file__).with_name("demo_measures.py")
@@ -107,6 +107,14 @@ def test_relu_boundary_is_piecewise_linear_and_tanh_is_curved(figures):
         assert relu["accuracy"] > 0.9 and tanh["accuracy"] > 0.9, f     # seen: >= 0.95
         assert relu["seconds"] > 0
         assert relu["curved"] < 0.4 and tanh["curved"] > 0.8, f         # seen: <= 0.22 and >= 0.97
+
+
+def test_label_smoothing_takes_away_the_over_confidence(figures):
+    """Hard targets: the mean confidence exceeds the test accuracy; smoothing 0.1: it no longer does."""
+    for f in each(figures, "overconfidence"):
+        hard, smooth = f["overconfidence"], f["overconfidence-smoothing"]
+        assert hard["gap"] > 0.005, f                   # seen: +0.013 to +0.019
+        assert smooth["gap"] < 0 and smooth["accuracy"] > hard["accuracy"] - 0.01, f   # seen: -0.12, 0.99
 
 
 @pytest.mark.slow

@@ -127,3 +127,22 @@ async def test_the_results_tab_shows_precision_recall_f1_and_a_roc_plot(tmp_path
         assert "macro F1" in text and "ROC AUC" in text
         roc = screen.query_one("#roc")
         assert roc.has_class("-shown") and len(roc.plt._active.monitor.x) == 2          # the diagonal and the curve
+
+
+def test_calibration_is_guo_et_als_expected_calibration_error():
+    """ECE written out here with numpy.digitize (an independent binning): the rows of each of 15
+    equal-width confidence bins, |accuracy - mean confidence| weighted by their share."""
+    from engine.evaluation import calibration
+
+    for y, probs, k in cases():
+        got = calibration(probs, y)
+        conf, right = probs.max(axis=1), probs.argmax(axis=1) == y
+        edges = np.linspace(0, 1, 16)
+        which = np.clip(np.digitize(conf, edges[1:-1], right=False), 0, 14)
+        ece = sum(np.mean(which == b) * abs(right[which == b].mean() - conf[which == b].mean())
+                  for b in range(15) if np.any(which == b))
+        assert got["ece"] == pytest.approx(ece, abs=1e-12)
+        assert sum(b["count"] for b in got["bins"]) == len(y)
+        assert got["mean_confidence"] == pytest.approx(conf.mean()) and got["accuracy"] == pytest.approx(right.mean())
+    sure = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert calibration(sure, np.array([0, 1, 1]))["ece"] == pytest.approx(1 / 3)     # confident and wrong once

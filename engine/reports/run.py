@@ -96,13 +96,23 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
                       for i, acc in enumerate(metrics["per_class_accuracy"])]
         extra = [f"top-5 accuracy {fmt_value(metrics['test_top5_accuracy'])}" if metrics.get("test_top5_accuracy")
                  is not None else None,
-                 f"ROC AUC {fmt_value(metrics['test_roc_auc'])}" if metrics.get("test_roc_auc") is not None else None]
+                 f"ROC AUC {fmt_value(metrics['test_roc_auc'])}" if metrics.get("test_roc_auc") is not None else None,
+                 _calibration_text(metrics.get("calibration"))]
         if any(extra):
             lines += ["", "Also on the test set: " + ", ".join(e for e in extra if e) + "."]
         if metrics.get("roc") and metrics["roc"].get("auc") is not None:
             lines += ["", "![ROC](roc.svg)"]
         lines.append("")
     return "\n".join(lines)
+
+
+def _calibration_text(cal: dict | None) -> str | None:
+    """One line on calibration: ECE, and mean confidence against accuracy (over- or under-confident)."""
+    if not cal:
+        return None
+    gap = cal["mean_confidence"] - cal["accuracy"]
+    return (f"expected calibration error {cal['ece']:.4f} (15 bins; mean confidence {cal['mean_confidence']:.4f} "
+            f"against accuracy {cal['accuracy']:.4f}: {'over' if gap > 0 else 'under'}-confident by {abs(gap):.4f})")
 
 
 def story(exp, events: list[dict], metrics: dict) -> list[str]:

@@ -26,6 +26,8 @@ DEMONSTRATIONS = (
     ("i", "overfitting-l2", "dashboard"),
     ("j", "spiral-relu", "dashboard"),
     ("k", "spiral-tanh", "dashboard"),
+    ("l", "overconfidence", "dashboard"),
+    ("m", "overconfidence-smoothing", "dashboard"),
 )
 
 
