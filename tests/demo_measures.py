@@ -114,8 +114,17 @@ def overconfidence(seed):
     return out
 
 
+def activation_spread(seed):
+    out = {}
+    for name in ("activation-spread", "activation-spread-batchnorm"):
+        _, inspected = run(load_preset(name), seed)
+        hidden = [layer["act_std"] for layer in inspected[0].layers if not layer["output"]]   # epoch 0
+        out[name] = {"first": hidden[0], "last": hidden[-1], "ratio": hidden[-1] / hidden[0]}
+    return out
+
+
 MEASURES = {f.__name__: f for f in (zero_initialization, vanishing_gradients, exploding_gradients, dying_relu,
-                                    overfitting, spiral, overconfidence)}
+                                    overfitting, spiral, overconfidence, activation_spread)}
 
 if __name__ == "__main__":
     names = [a for a in sys.argv[1:] if not a.isdigit()] or list(MEASURES)

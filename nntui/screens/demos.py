@@ -28,6 +28,8 @@ DEMONSTRATIONS = (
     ("k", "spiral-tanh", "dashboard"),
     ("l", "overconfidence", "dashboard"),
     ("m", "overconfidence-smoothing", "dashboard"),
+    ("n", "activation-spread", "inside"),
+    ("o", "activation-spread-batchnorm", "inside"),
 )
 
 
