@@ -57,11 +57,6 @@ class Derivation:
         return self.w - self.lr * self.product
 
 
-def _loss(model: NumpyModel, x, t) -> float:
-    out = model._forward(x, training=False)
-    return float(model._loss(out, t, None)) + model._penalty()
-
-
 def derive(exp, x: np.ndarray, y, layer: int, unit: int, weight: int, weights: dict | None = None,
            h: float = 1e-6) -> Derivation:
     """The derivation for sample ``x`` (one row) with label or target ``y``, for the weight from
@@ -127,11 +122,11 @@ def derive(exp, x: np.ndarray, y, layer: int, unit: int, weight: int, weights: d
     spec = target_layer.spec
     penalty = 2 * spec.l2 * w + spec.l1 * float(np.sign(w))
     product = dL_dz * x_in + penalty
-    kernel = target_layer.params["kernel"]
+    kernel, labels = target_layer.params["kernel"], np.asarray([y])
     kernel[weight, unit] = w + h
-    up = _loss(model, xb, t)
+    up = model.evaluate(xb, labels)["loss"]         # evaluation mode, penalties included
     kernel[weight, unit] = w - h
-    down = _loss(model, xb, t)
+    down = model.evaluate(xb, labels)["loss"]
     kernel[weight, unit] = w
     if penalty:
         notes.append(f"the layer's penalty adds 2 l2 w + l1 sign(w) = {penalty:.6g} to the kernel's gradient")

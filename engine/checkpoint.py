@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_atomic
+from .backends import resolve_backend
 from .data.npz import read_npz_arrays
 from .errors import DataError, SpecError
 from .spec import Experiment, with_overrides
@@ -132,7 +133,8 @@ def resume_plan(folder: str | Path, epochs: int | None = None, threads=None, ins
     """(experiment, checkpoint) to go on with the run in ``folder``: its experiment.toml (with a new
     ``epochs`` total, threads or inspection if given) and its last checkpoint. A folder that cannot
     be resumed is a SpecError that says why: none there, a run that ended (early stopping, all its
-    epochs done, diverged), an experiment.toml changed since."""
+    epochs done, diverged), an experiment.toml changed since; a backend that cannot run here
+    (the checkpoint's, whose optimizer state it holds) is BackendUnavailable."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError("--resume", f"{folder}: no such run folder")
@@ -162,4 +164,5 @@ def resume_plan(folder: str | Path, epochs: int | None = None, threads=None, ins
     if total == done:
         raise SpecError("--resume", f"{folder}: the run completed its {done} epochs; pass --epochs N "
                                f"(more than {done}) to train it on")
+    resolve_backend(checkpoint.state.get("backend"))
     return exp, checkpoint

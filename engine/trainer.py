@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -140,14 +141,10 @@ class _Run:
         self.best_monitor = "val_loss" if len(self.data.x_val) else "loss"
         self.best_value: float | None = None
 
-    @property
+    @cached_property
     def exp_toml(self) -> str:
         """The experiment's TOML text, which each checkpoint keeps (made once a run)."""
-        if self._exp_toml is None:
-            self._exp_toml = self.exp.to_toml_string()
-        return self._exp_toml
-
-    _exp_toml: str | None = None
+        return self.exp.to_toml_string()
 
     def resume_from(self, c: Checkpoint) -> None:
         """Take up the state a checkpoint saved: the next epoch is the one after it."""

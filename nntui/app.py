@@ -360,25 +360,25 @@ class NNTuiApp(App):
         if not isinstance(self.screen, ActivationScreen):
             self.push_screen(ActivationScreen())
 
-    def action_backprop(self) -> None:
-        from .screens.backprop import BackpropScreen
-
+    def _open_on_draft(self, screen_class) -> None:
+        """Open a view of the experiment being built (unless it is open already); a draft that
+        does not parse yet is said, not opened."""
         if self.draft.error is not None:
             self.bell()
             self.notify(printable(self.draft.error), title="Fix the experiment first", severity="error", markup=False)
             return
-        if not isinstance(self.screen, BackpropScreen):
-            self.push_screen(BackpropScreen(self.draft.experiment))
+        if not isinstance(self.screen, screen_class):
+            self.push_screen(screen_class(self.draft.experiment))
+
+    def action_backprop(self) -> None:
+        from .screens.backprop import BackpropScreen
+
+        self._open_on_draft(BackpropScreen)
 
     def action_lr_find(self) -> None:
         from .screens.lr_find import LrFindScreen
 
-        if self.draft.error is not None:
-            self.bell()
-            self.notify(printable(self.draft.error), title="Fix the experiment first", severity="error", markup=False)
-            return
-        if not isinstance(self.screen, LrFindScreen):
-            self.push_screen(LrFindScreen(self.draft.experiment))
+        self._open_on_draft(LrFindScreen)
 
     def action_optimizers(self) -> None:
         from .screens.optimizers import OptimizerScreen

@@ -140,7 +140,6 @@ def train_command(args) -> int:
         try:
             exp, checkpoint = engine.checkpoint.resume_plan(Path(resume), args.epochs, getattr(args, "threads", None),
                                                             getattr(args, "inspect", None))
-            engine.resolve_backend(checkpoint.state.get("backend"))   # the backend that wrote it
         except (engine.SpecError, engine.BackendUnavailable) as exc:
             err(exc)
             return EXIT_BAD_INPUT

@@ -15,6 +15,14 @@ from .exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 COLOURS = ((95, 175, 255), (255, 175, 95), (135, 215, 95), (255, 95, 135))
 
 
+def decade_ticks(rates: list[float]) -> tuple[list[float], list[str]]:
+    """A log axis's ticks over ``rates``: each power of ten, labelled like 1e-05 or 0.1."""
+    if not rates:
+        return [], []
+    decades = range(math.floor(math.log10(min(rates))), math.ceil(math.log10(max(rates))) + 1)
+    return [10.0 ** d for d in decades], [f"{10.0 ** d:g}" for d in decades]
+
+
 def plot(results, width: int, color: bool) -> str:
     import plotext as plt
 
@@ -25,10 +33,7 @@ def plot(results, width: int, color: bool) -> str:
     plt.xscale("log")
     if not color:
         plt.theme("clear")
-    rates = [v for r in results for v in r.rates]
-    if rates:
-        decades = range(math.floor(math.log10(min(rates))), math.ceil(math.log10(max(rates))) + 1)
-        plt.xticks([10.0 ** d for d in decades], [f"{10.0 ** d:g}" for d in decades])
+    plt.xticks(*decade_ticks([v for r in results for v in r.rates]))
     for i, r in enumerate(results):
         c = COLOURS[i % len(COLOURS)] if color else None
         plt.plot(r.rates, r.smoothed, marker="braille", label=f"batch {r.batch_size}", color=c)

@@ -27,6 +27,27 @@ def make_exp(layers, loss="sparse_categorical_crossentropy", data=None, optimize
     return engine.Experiment.from_dict(d)
 
 
+def recorded_run(folder, exp, stop_after=None):
+    """A run recorded into ``folder`` as the app and `nntui train` record it (checkpoints too),
+    stopped after ``stop_after`` epochs; its TrainResult."""
+    from engine.reports.recorder import RunRecorder
+
+    data = engine.load_data(exp.data)
+    model = engine.build_model(exp, data.n_features)
+    recorder = RunRecorder(folder, exp, data, model)
+    control = engine.TrainingControl()
+
+    def sink(e):
+        recorder(e)
+        if e.kind == "epoch_end" and e.epoch == stop_after:
+            control.stop()
+
+    result = engine.train(exp, on_event=sink, data=data, model=model, control=control,
+                          checkpoint=recorder.save_checkpoint)
+    recorder.finish(result.metrics, interrupted=result.reason == "stopped")
+    return result
+
+
 @pytest.fixture
 def fashion_dir():
     if not all((FASHION / f).is_file() for f in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")):

@@ -13,7 +13,7 @@ import pytest
 import engine
 from engine.checkpoint import BEST, LAST, Checkpoint, read_checkpoint, write_checkpoint
 
-from .conftest import make_exp
+from .conftest import make_exp, recorded_run
 
 HIDDEN = [{"units": 32, "activation": "relu"}]
 OUT = [{"units": 10, "activation": "softmax"}]
@@ -275,22 +275,10 @@ def test_checkpoints_of_tiny_epochs_keep_to_their_budget_and_the_last_complete_e
     real = rec.write_checkpoint
     monkeypatch.setattr(rec, "write_checkpoint", lambda path, c, **kw: (writes.append(c.epoch), real(path, c, **kw))[1])
     exp = make_exp(HIDDEN + OUT, train={"epochs": 60, "batch_size": 512, "threads": 1}, seed=2)
-    data = engine.load_data(exp.data)
     for stop_after in (None, 23):
         writes.clear()
-        model = engine.build_model(exp, data.n_features)
         folder = tmp_path / f"run-{stop_after}"
-        r = rec.RunRecorder(folder, exp, data, model)
-        control = engine.TrainingControl()
-
-        def sink(e):
-            r(e)
-            if e.kind == "epoch_end" and e.epoch == stop_after:
-                control.stop()
-
-        result = engine.train(exp, on_event=sink, data=data, model=model, control=control,
-                              checkpoint=r.save_checkpoint)
-        r.finish(result.metrics)
+        result = recorded_run(folder, exp, stop_after)
         done = stop_after or 60
         assert len(result.history) == done and writes[0] == 1 and writes[-1] == done
         assert read_checkpoint(folder / LAST).epoch == done

@@ -18,7 +18,7 @@ from nntui.screens.build import BuildScreen
 from nntui.screens.train import TrainScreen
 from nntui.widgets.fields import Field
 
-from .conftest import wait_until
+from .conftest import recorded_run, wait_until
 
 
 def field(screen, path):
@@ -364,25 +364,6 @@ async def test_reduce_on_plateau_is_switched_on_in_the_schedule_panel_and_undone
         assert app.draft.experiment.reduce_lr_on_plateau is None
 
 
-def _recorded_run(folder, exp, stop_after=None):
-    """A run recorded as the app and `nntui train` record it, stopped after ``stop_after`` epochs."""
-    from engine.reports.recorder import RunRecorder
-
-    data = engine.load_data(exp.data)
-    model = engine.build_model(exp, data.n_features)
-    recorder = RunRecorder(folder, exp, data, model)
-    control = engine.TrainingControl()
-
-    def sink(e):
-        recorder(e)
-        if e.kind == "epoch_end" and e.epoch == stop_after:
-            control.stop()
-
-    result = engine.train(exp, on_event=sink, data=data, model=model, control=control,
-                          checkpoint=recorder.save_checkpoint)
-    recorder.finish(result.metrics, interrupted=result.reason == "stopped")
-
-
 @pytest.mark.asyncio
 async def test_a_stopped_run_in_the_runs_tab_resumes_and_trains_on_to_the_same_end(tmp_path):
     """Enter on a stopped run in the Runs tab asks, then goes on from its checkpoint in its folder
@@ -401,9 +382,9 @@ async def test_a_stopped_run_in_the_runs_tab_resumes_and_trains_on_to_the_same_e
             "optimizer": {"name": "adam"}, "train": {"epochs": epochs, "batch_size": 64, "threads": 1}})
 
     for epochs in (6, 8):
-        _recorded_run(tmp_path / f"whole-{epochs}", exp(epochs))
+        recorded_run(tmp_path / f"whole-{epochs}", exp(epochs))
     cut = tmp_path / "runs" / "20260101-000000-resumable"
-    _recorded_run(cut, exp(6), stop_after=3)
+    recorded_run(cut, exp(6), stop_after=3)
     assert len(read_history(cut)) == 3
 
     def same_as(whole):

@@ -87,9 +87,9 @@ def lock_folder(folder: str | Path) -> FolderLock:
     lock = FolderLock(folder)
     try:
         lock.acquire()
+    except RunFolderError:
+        raise
     except OSError as exc:
-        if isinstance(exc, RunFolderError):
-            raise
         raise RunFolderError(f"{folder}: cannot write the run folder: {exc.strerror or exc}") from None
     return lock
 

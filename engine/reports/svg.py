@@ -126,6 +126,25 @@ def svg_roc(fpr: list[float], tpr: list[float], auc: float, positive: str, size:
     return "\n".join(out)
 
 
+def _open(width: int, height: int, title: str, left: int) -> list[str]:
+    """An SVG's first lines: the canvas, a white page and the title at ``left``."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+            f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+
+
+def _plane_axes(box, left: int, top: int, pw: float, ph: float) -> list[str]:
+    """A map's frame over ``box`` (x0, x1, y0, y1), and its ticks below it and to its left."""
+    x0, x1, y0, y1 = box
+    out = [f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>']
+    out += [f'<text x="{left + (t - x0) / (x1 - x0) * pw:.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>'
+            for t in _ticks(x0, x1)]
+    out += [f'<text x="{left - 6}" y="{top + (y1 - t) / (y1 - y0) * ph + 4:.1f}" text-anchor="end">{t:g}</text>'
+            for t in _ticks(y0, y1)]
+    return out
+
+
 #: paths' colours on a surface (one per optimizer, in order), dark enough for a light map
 PATH_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
                 "#bcbd22", "#7f7f7f")
@@ -154,21 +173,14 @@ def svg_surface(title: str, bands, box: tuple[float, float, float, float],
     def py(y):
         return top + (y1 - y) / (y1 - y0) * ph
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-           f'<clipPath id="map"><rect x="{left}" y="{top}" width="{pw}" height="{ph}"/></clipPath>']
+    out = _open(width, height, title, left)
+    out.append(f'<clipPath id="map"><rect x="{left}" y="{top}" width="{pw}" height="{ph}"/></clipPath>')
     for i, row in enumerate(rows):
         for j, b in enumerate(row):
             shade = round(70 + 180 * b / top_band)          # low: dark blue-grey, high: near white
             out.append(f'<rect x="{left + j * cw:.2f}" y="{top + i * ch:.2f}" width="{cw + 0.05:.2f}" '
                        f'height="{ch + 0.05:.2f}" fill="rgb({shade - 30},{shade - 10},{shade})"/>')
-    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
-    for t in _ticks(x0, x1):
-        out.append(f'<text x="{px(t):.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>')
-    for t in _ticks(y0, y1):
-        out.append(f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
+    out += _plane_axes(box, left, top, pw, ph)
     if minimum is not None:
         out.append(f'<text x="{px(minimum[0]):.1f}" y="{py(minimum[1]) + 5:.1f}" text-anchor="middle" '
                    f'font-size="16" fill="gold" stroke="black" stroke-width="0.5">*</text>')
@@ -193,23 +205,15 @@ def svg_pixels(title: str, pixels, box: tuple[float, float, float, float], cell:
     axis ticks and a legend of colours: the report's decision boundary."""
     rows = [list(r) for r in pixels]
     h, w = len(rows), len(rows[0])
-    x0, x1, y0, y1 = box
     left, top, bottom = 50, 34, 36
     pw, ph = w * cell, h * cell
     width, height = left + pw + 20 + 150, top + ph + bottom
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
+    out = _open(width, height, title, left)
     for i, row in enumerate(rows):
         for j, (r, g, b) in enumerate(row):
             out.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell}" height="{cell}" '
                        f'fill="rgb({int(r)},{int(g)},{int(b)})"/>')
-    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
-    for t in _ticks(x0, x1):
-        out.append(f'<text x="{left + (t - x0) / (x1 - x0) * pw:.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>')
-    for t in _ticks(y0, y1):
-        out.append(f'<text x="{left - 6}" y="{top + (y1 - t) / (y1 - y0) * ph + 4:.1f}" text-anchor="end">{t:g}</text>')
+    out += _plane_axes(box, left, top, pw, ph)
     for k, (label, (r, g, b)) in enumerate(legend):
         ly = top + 14 + 18 * k
         out.append(f'<rect x="{left + pw + 20}" y="{ly - 10}" width="12" height="12" fill="rgb({r},{g},{b})"/>'

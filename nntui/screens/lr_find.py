@@ -5,7 +5,6 @@ the batch size beside it."""
 
 from __future__ import annotations
 
-import math
 import time
 
 from textual import work
@@ -16,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from ..lr_find_command import decade_ticks
 from ..widgets.footer import KeyFooter
 from ..widgets.titlebar import TitleBar
 
@@ -94,10 +94,7 @@ class LrFindScreen(Screen):
         plt.clear_figure()
         plt.title("smoothed loss against the learning rate; | the suggested rate")
         plt.xscale("log")
-        rates = [v for r in self.results.values() for v in r.rates]
-        if rates:
-            decades = range(math.floor(math.log10(min(rates))), math.ceil(math.log10(max(rates))) + 1)
-            plt.xticks([10.0 ** d for d in decades], [f"{10.0 ** d:g}" for d in decades])
+        plt.xticks(*decade_ticks([v for r in self.results.values() for v in r.rates]))
         lines = []
         for i, r in sorted(self.results.items()):
             if r.rates:

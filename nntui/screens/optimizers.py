@@ -177,7 +177,6 @@ class OptimizerScreen(Screen):
         self.paths: dict[str, surfaces.Path] = {}
         self.step = 0
         self.playing = True
-        self._asked = None
 
     def compose(self) -> ComposeResult:
         yield TitleBar()

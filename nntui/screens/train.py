@@ -542,7 +542,6 @@ class TrainScreen(Screen):
         says what cannot be resumed, and why)."""
         try:
             exp, checkpoint = engine.checkpoint.resume_plan(folder, epochs)
-            engine.resolve_backend(checkpoint.state.get("backend"))
         except (engine.SpecError, engine.BackendUnavailable) as exc:
             self.notify(printable(exc), title="Cannot resume", severity="error", timeout=10, markup=False)
             return
