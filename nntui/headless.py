@@ -130,7 +130,7 @@ def train_command(args) -> int:
     err = _err
     resume = getattr(args, "resume", None)
     if resume is not None:
-        given = [("an experiment file" if k == "experiment" else f"--{k.replace('_', '-')}")
+        given = [("experiment file" if k == "experiment" else f"--{k.replace('_', '-')}")
                  for k in ("experiment", "preset", "report", "overwrite", "backend", "seed", "batch_size")
                  if getattr(args, k, None)]
         if given:
