@@ -40,6 +40,9 @@ class Checkpoint:
     epoch: int
     state: dict                                          # JSON-able
     arrays: dict[str, np.ndarray] = field(default_factory=dict)   # "group/name"
+    #: the history rows of a checkpoint made in this process, turned into ``history/rows`` only
+    #: when it is written (most checkpoints of short epochs never are: RunRecorder's budget)
+    rows: list[dict] | None = None
 
     def group(self, name: str) -> dict[str, np.ndarray]:
         """The arrays of one group, by their names within it."""
@@ -48,6 +51,8 @@ class Checkpoint:
 
     def history(self) -> list[dict]:
         """The history rows up to this checkpoint's epoch (as the trainer keeps them)."""
+        if self.rows is not None:
+            return [dict(row) for row in self.rows]
         names, empty = self.state.get("history_columns", []), set(self.state.get("history_empty", []))
         rows = self.arrays.get("history/rows", np.zeros((0, len(names))))
         if rows.ndim != 2 or rows.shape[1] != len(names):
@@ -63,18 +68,24 @@ class Checkpoint:
         grows every epoch)."""
         names = list(history[0]) if history else []
         empty = [k for k in names if history[0][k] is None]     # a column of the other task's (accuracy)
-        rows = np.array([[np.nan if row[k] is None else row[k] for k in names] for row in history], np.float64)
         arrays = {f"{g}/{k}": np.asarray(v) for g, values in groups.items() if values for k, v in values.items()}
-        if history:
-            arrays["history/rows"] = rows
         return cls(epoch, {**state, "format": FORMAT, "epoch": epoch, "history_columns": names,
-                           "history_empty": empty}, arrays)
+                           "history_empty": empty}, arrays, list(history))
+
+    def stored_arrays(self) -> dict[str, np.ndarray]:
+        """What the file holds: the groups, and the history as one float64 array."""
+        arrays = dict(self.arrays)
+        if self.rows:
+            names = self.state["history_columns"]
+            arrays["history/rows"] = np.array([[np.nan if row[k] is None else row[k] for k in names]
+                                               for row in self.rows], np.float64)
+        return arrays
 
 
 def write_checkpoint(path: str | Path, checkpoint: Checkpoint, sync: bool = True) -> Path:
     """Write ``checkpoint`` atomically: the file at ``path`` is the old one or the new one, whole
     (after a power cut too with ``sync``, engine.atomic.write_atomic)."""
-    arrays = dict(checkpoint.arrays)
+    arrays = checkpoint.stored_arrays()
     arrays["__state__"] = np.array(json.dumps(checkpoint.state))
 
     def write(fh):
