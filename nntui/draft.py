@@ -12,6 +12,8 @@ import copy
 
 from engine import Experiment, SpecError
 from engine.data import static_info
+from engine.data.catalog import PLANE_SETS
+from engine.data.features import FEATURES, PLAIN
 from engine.nn.optimizers import OPTIMIZERS
 from engine.nn.schedules import SCHEDULES
 from engine.spec import DataSpec
@@ -282,10 +284,30 @@ class Draft:
             keep["path"] = old.get("path", "") if old.get("name") == name else ""
         if name in ("csv", "npz") and not keep.get("path"):
             keep["path"] = f"data.{name}"
+        if name in PLANE_SETS and old.get("features"):      # one 2D set for another: the same inputs
+            keep["features"] = old["features"]
         self.data["data"] = DataSpec.parse({"name": name, **keep}).to_dict()
         if self.data.get("name", "") in ("", f"{old.get('name')}-mlp"):   # a name that only said the data
             self.data["name"] = f"{name}-mlp"
         self._done(f"dataset {name}")
+
+    def has_feature(self, name: str) -> bool:
+        features = self.get("data.features")
+        return name in (features if isinstance(features, list) else PLAIN)
+
+    def set_feature(self, name: str, on: bool) -> None:
+        """A 2D set's input ``name`` (engine.data.features) on or off; the inputs stay in
+        Playground's order, and x1, x2 alone are the default (no data.features)."""
+        what = f"feature {name} {'on' if on else 'off'}"
+        self._before(what)
+        chosen = {n for n in FEATURES.names() if self.has_feature(n)}
+        chosen = chosen | {name} if on else chosen - {name}
+        features = [n for n in FEATURES.names() if n in chosen]
+        if tuple(features) == PLAIN:
+            self.data["data"].pop("features", None)
+        else:
+            self.data["data"]["features"] = features
+        self._done(what)
 
     def set_plateau(self, on: bool) -> None:
         """[reduce_lr_on_plateau] on (at Keras's defaults) or off."""

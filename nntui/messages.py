@@ -38,11 +38,12 @@ class TrainingDone(Message):
 
 
 class BoundaryUpdate(Message):
-    """A 2D classifier's class probabilities over the input plane, after ``epoch``."""
+    """A 2D classifier's class probabilities over the input plane (``probs``, None for a 2D
+    regression), and every unit's picture (engine.plane.UnitMaps), after ``epoch``."""
 
-    def __init__(self, grid, probs, epoch: int) -> None:
+    def __init__(self, grid, probs, epoch: int, units: dict | None = None) -> None:
         super().__init__()
-        self.grid, self.probs, self.epoch = grid, probs, epoch
+        self.grid, self.probs, self.epoch, self.units = grid, probs, epoch, units
 
 
 class SearchProgress(Message):

@@ -116,7 +116,7 @@ def planar(run: RunFiles) -> bool:
     from engine.data.catalog import static_info
 
     info = static_info(run.experiment.data)
-    return (info is not None and info.n_features == 2 and info.task == "classification"
+    return (info is not None and info.plane and info.task == "classification"
             and (run.folder / "model.npz").is_file())
 
 

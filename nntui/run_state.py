@@ -25,6 +25,7 @@ class RunState:
         self.no_improvement: list[int] = []
         self.events: list = []                  # every event but batch progress
         self.inspects: list = []                # per-layer statistics, epoch 0 then each epoch
+        self.units: dict | None = None          # the newest pictures of every unit (2D sets)
         self.lr: float | None = None
 
     def apply(self, e) -> None:

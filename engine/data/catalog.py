@@ -16,6 +16,8 @@ for _name, _aliases in (("digits", ()), ("fashion-mnist", ("fashion_mnist", "fmn
     DATASETS.add(_name, _name, _aliases)
 SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine", "plane", "multi-gaussian"}
 FILE_DATASETS = {"csv", "npz"}
+#: the generated sets whose inputs are points of a plane (data.features applies to them)
+PLANE_SETS = {"moons", "circles", "spiral", "xor", "gaussians", "plane", "multi-gaussian"}
 
 #: the sets downloaded on first use, and their size
 DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
@@ -34,6 +36,7 @@ class DataInfo:
     image_shape: tuple[int, int] | None = None
     samples: int = 0        # rows the set has (its training file, for sets that ship a test set)
     test_samples: int = 0   # rows of a test set that ships with it (0: one is held out of ``samples``)
+    plane: bool = False     # inputs are points of a plane (a 2D set): the decision and unit maps apply
 
     def training_rows(self, spec) -> int:
         """Rows the trainer will see per epoch once the test and validation splits are made."""
@@ -52,9 +55,11 @@ def static_info(spec) -> DataInfo | None:
         return DataInfo(784, 10, "classification", DIGIT_CLASSES, (28, 28), 60000, 10000)
     if name == "sine":
         return DataInfo(1, 1, "regression", samples=spec.samples)
+    inputs = len(getattr(spec, "inputs", ("x1", "x2")))
     if name in ("plane", "multi-gaussian"):
-        return DataInfo(2, 1, "regression", samples=spec.samples)
+        return DataInfo(inputs, 1, "regression", samples=spec.samples, plane=True)
     if name in ("moons", "circles", "xor", "spiral", "gaussians"):
         k = (spec.classes or 2) if name in ("spiral", "gaussians") else 2
-        return DataInfo(2, k, "classification", tuple(f"class {i}" for i in range(k)), samples=spec.samples)
+        return DataInfo(inputs, k, "classification", tuple(f"class {i}" for i in range(k)),
+                        samples=spec.samples, plane=True)
     return None

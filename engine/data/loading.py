@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import DataError
 from .catalog import DataInfo, static_info
 from .download import fetch, is_cached
+from .features import featurize
 from .idx import load_idx
 from .npz import read_npz
 from .synthetic import GENERATORS, generate
@@ -30,8 +31,17 @@ class Dataset:
     task: str = "classification"
     name: str = ""
     image_shape: tuple[int, int] | None = None
-    #: x_scaled = (x_raw - offset) * scale, fitted on the training part only
+    #: x_scaled = (features(x_raw) - offset) * scale, fitted on the training part only; its
+    #: "features" (a 2D set's data.features) name what the model sees of a raw point
     scaler: dict = field(default_factory=dict)
+    #: the raw training rows where they are points of a plane (two raw columns): what the
+    #: decision and unit maps sample around; None otherwise
+    points_train: np.ndarray | None = None
+
+    @property
+    def planar(self) -> bool:
+        """The raw inputs are 2D points (a 2D set, or a file of two feature columns)."""
+        return self.points_train is not None
 
     @property
     def n_features(self) -> int:
@@ -54,6 +64,8 @@ def scale_with(scaler: dict, x_raw) -> np.ndarray:
     a Dataset fitted, or the one a saved model carries (``engine.load_model(p).scaler``)."""
     x = np.asarray(x_raw, dtype=np.float32)
     x = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
+    if scaler and "features" in scaler:
+        x = featurize(np.atleast_1d(scaler["features"]), x)
     if not scaler or str(scaler["kind"]) == "none":
         return x
     with np.errstate(over="ignore", invalid="ignore"):
@@ -160,9 +172,14 @@ def load_data(spec, *, subset: int | None = None, progress=None) -> Dataset:
         raise DataError(f"data.validation_split: {spec.validation_split:g} of {before:,} training rows holds out "
                         "no validation row; add rows, raise it, or set data.validation_split = 0")
 
-    scaler = _fit_scaler(spec.scale, x_tr, per_feature=info.image_shape is None)
+    names = getattr(spec, "features", ())
+    scaler = _fit_scaler(spec.scale, featurize(names, x_tr) if names else x_tr,
+                         per_feature=info.image_shape is None)
+    if names:
+        scaler["features"] = np.asarray(names)
     ds = Dataset(x_tr, y_tr, x_val, y_val, x_te, y_te, list(info.class_names), info.task,
-                 spec.name, info.image_shape, scaler)
+                 spec.name, info.image_shape, scaler,
+                 np.asarray(x_tr, dtype=np.float32) if features == 2 else None)
     ds.x_train, ds.x_val, ds.x_test = ds.scale(x_tr), ds.scale(x_val), ds.scale(x_te)
     for part, a in (("training", ds.x_train), ("validation", ds.x_val), ("test", ds.x_test)):
         if not np.isfinite(a).all():

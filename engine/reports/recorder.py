@@ -15,18 +15,20 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..atomic import link_atomic, write_text_atomic
 from ..backends.plan import summary_text
 from ..backends.protocol import Model
 from ..checkpoint import BEST, LAST, Checkpoint, write_checkpoint
 from ..evaluation import evaluate_test
 from ..events import Event, _jsonable, history_fields
-from ..plane import CLASS_COLOURS, LIGHT, PlaneGrid, boundary_pixels
+from ..plane import CLASS_COLOURS, LIGHT, PlaneGrid, UnitMaps, boundary_pixels, unit_pixels
 from ..saving import save_model
 from .history import RunFolderError, read_history  # noqa: F401  (read_history: re-exported)
 from .inspection import inside_files, inside_markdown
 from .run import markdown_report
-from .svg import TRAIN, VALIDATION, svg_chart, svg_pixels, svg_roc
+from .svg import TRAIN, VALIDATION, svg_chart, svg_pixels, svg_roc, svg_units
 
 #: the most of a run's time that writing its checkpoints may take (RunRecorder.save_checkpoint):
 #: one costs a few milliseconds (the archive, fsync and rename), as much as an epoch of a small
@@ -342,18 +344,19 @@ class RunRecorder:
         if roc and roc.get("auc") is not None:
             write_text_atomic(self.folder / "roc.svg", svg_roc(roc["fpr"], roc["tpr"], roc["auc"], d.class_names[1]))
         boundary = self._write_boundary()
+        units = self._write_units()
         inspects = [e for e in self.events if e["event"] == "inspect"]
         for name, svg in inside_files(inspects).items():
             write_text_atomic(self.folder / name, svg)
         text = markdown_report(self.exp, summary_text(self.exp, d.n_features), data_line, h, self.events, metrics,
-                               inside=inside_markdown(inspects), boundary=boundary)
+                               inside=inside_markdown(inspects), boundary=boundary, units=units)
         write_text_atomic(self.folder / "report.md", text)
 
     def _write_boundary(self) -> bool:
         """boundary.svg for a classifier of two features: the plane coloured by the predicted
         class (paler where unsure) with training points, as the dashboard's map draws it."""
         d = self.data
-        if d.task != "classification" or d.n_features != 2 or not len(d.x_train):
+        if d.task != "classification" or not d.planar or not len(d.x_train):
             return False
         grid = PlaneGrid(d)
         pixels = boundary_pixels(grid, grid.probabilities(self.model), background=LIGHT)
@@ -361,6 +364,26 @@ class RunRecorder:
         write_text_atomic(self.folder / "boundary.svg", svg_pixels(
             f"Decision boundary ({len(self.history)} epochs)", pixels.tolist(),
             (float(grid.lo[0]), float(grid.hi[0]), float(grid.lo[1]), float(grid.hi[1])), legend=legend))
+        return True
+
+    def _write_units(self) -> bool:
+        """units.svg for a model of a 2D set: every dense unit's activation over the plane."""
+        d = self.data
+        if not d.planar or not len(d.x_train):
+            return False
+        maps = UnitMaps(self.exp, d, width=16, height=12)
+        rows = []
+        for lay in maps.measure(self.model, len(self.history))["layers"]:
+            label = f"dense {lay['layer']} {lay['activation']}" + (" (output)" if lay["output"] else "")
+            if lay["output"] and d.task == "classification":
+                probs = np.moveaxis(lay["maps"], 0, 2)
+                rows.append((label, [(boundary_pixels(maps.grid, probs, LIGHT, points=False).tolist(), "decision")]))
+                continue
+            rows.append((label, [(unit_pixels(m, LIGHT).tolist(),
+                                  "dead" if dead else "saturated" if sat else "")
+                                 for m, dead, sat in zip(lay["maps"], lay["dead"], lay["saturated"])]))
+        write_text_atomic(self.folder / "units.svg", svg_units(
+            f"Every unit's picture ({len(self.history)} epochs)", rows))
         return True
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ def fmt_value(v, spec=".4f") -> str:
 
 
 def markdown_report(exp, summary: str, data_line: str, history: list[dict], events: list[dict],
-                    metrics: dict, inside: list[str] = (), boundary: bool = False) -> str:
+                    metrics: dict, inside: list[str] = (), boundary: bool = False, units: bool = False) -> str:
     """The human report of a run; ``inside``: the inspected statistics' section (inside_report),
     placed after the curves."""
     title = printable(exp.name or "run")
@@ -58,6 +58,11 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
         lines += ["![decision boundary](boundary.svg)", "",
                   "The plane coloured by the predicted class, paler where the model is unsure; the training "
                   "points solid.", ""]
+    if units:
+        lines += ["![every unit's picture](units.svg)", "",
+                  "Every dense unit's activation over the plane (blue positive, orange negative, by the size of "
+                  "the unit's largest), a row per layer, the output last; units marked dead never fire on the "
+                  "training data, saturated ones sit on their activation's flat ends.", ""]
     lines += list(inside)
     lines += ["## Model", "", "```", summary, "```", "",
               f"- loss: {exp.model.loss}" + (f", label smoothing {exp.model.label_smoothing:g}" if exp.model.label_smoothing else ""),

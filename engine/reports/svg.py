@@ -220,3 +220,30 @@ def svg_pixels(title: str, pixels, box: tuple[float, float, float, float], cell:
                    f'<text x="{left + pw + 38}" y="{ly}">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def svg_units(title: str, rows: list[tuple[str, list[tuple[list, str]]]], cell: int = 4) -> str:
+    """Every unit's picture, a row of small maps per layer: ``rows`` holds (label, [(pixels (rows
+    top first of (r, g, b)), mark)]), a mark ("dead", "saturated" or "") written under its map."""
+    h = len(rows[0][1][0][0]) if rows and rows[0][1] else 1
+    w = len(rows[0][1][0][0][0]) if rows and rows[0][1] else 1
+    left, top, gap, per_row = 110, 34, 8, 10
+    mw, mh = w * cell, h * cell
+    lines = [(label, units[i:i + per_row], i == 0) for label, units in rows for i in range(0, len(units), per_row)]
+    width = left + per_row * (mw + gap) + 10
+    height = top + len(lines) * (mh + 22) + 10
+    out = _open(width, height, title, left)
+    for k, (label, units, first) in enumerate(lines):
+        y0 = top + k * (mh + 22)
+        if first:
+            out.append(f'<text x="8" y="{y0 + mh // 2 + 4}">{escape(label)}</text>')
+        for j, (pixels, mark) in enumerate(units):
+            x0 = left + j * (mw + gap)
+            for i, row in enumerate(pixels):
+                for c, (r, g, b) in enumerate(row):
+                    out.append(f'<rect x="{x0 + c * cell}" y="{y0 + i * cell}" width="{cell}" height="{cell}" '
+                               f'fill="rgb({int(r)},{int(g)},{int(b)})"/>')
+            if mark:
+                out.append(f'<text x="{x0}" y="{y0 + mh + 14}" font-size="10">{escape(mark)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..data.catalog import DATASETS, FILE_DATASETS, SYNTHETIC
+from ..data.catalog import DATASETS, FILE_DATASETS, PLANE_SETS, SYNTHETIC
+from ..data.features import FEATURES, PLAIN
 from ..errors import SpecError
 from ..registry import Registry
 from .checks import _check_keys, _choice, _float, _int, _names, _str, _table
@@ -36,6 +37,8 @@ class DataSpec:
     task: str = "auto"             # csv, npz: auto | classification | regression
     header: str = "auto"           # csv: auto | yes | no (auto: a first row that is not all numbers)
     delimiter: str = ","           # csv
+    features: tuple[str, ...] = ()  # 2D sets: the inputs the model sees (Playground's x1, x2,
+                                   # x1^2, x2^2, x1*x2, sin(x1), sin(x2)); () is x1, x2
 
     SYNTHETIC_ONLY = ("samples", "noise", "classes")
     CSV_ONLY = ("target", "header", "delimiter")
@@ -65,6 +68,7 @@ class DataSpec:
         delimiter = _str(raw.get("delimiter", ","), f"{path}.delimiter")
         if len(delimiter) != 1 or delimiter in "\"\r\n":
             raise SpecError(f"{path}.delimiter", f"must be one character (not a quote or newline), got {delimiter!r}")
+        features = cls._features(raw["features"], f"{path}.features", name) if "features" in raw else ()
         header = raw.get("header", "auto")
         header = {True: "yes", False: "no"}.get(header, header) if isinstance(header, bool) else header
         return cls(
@@ -83,7 +87,26 @@ class DataSpec:
             task=_choice(raw.get("task", "auto"), f"{path}.task", TASKS),
             header=_choice(header, f"{path}.header", HEADERS),
             delimiter=delimiter,
+            features=features,
         )
+
+    @staticmethod
+    def _features(value: Any, path: str, name: str) -> tuple[str, ...]:
+        if name not in PLANE_SETS:
+            raise SpecError(path, f"applies only to the 2D sets ({', '.join(sorted(PLANE_SETS))}), not {name!r}")
+        if not isinstance(value, list) or not value:
+            raise SpecError(path, f"must be a non-empty list of feature names ({', '.join(FEATURES.names())}), "
+                            f"got {value!r}")
+        names = tuple(FEATURES.canonical(v, f"{path}[{i}]") for i, v in enumerate(value))
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise SpecError(path, f"names {', '.join(twice)} more than once")
+        return () if names == PLAIN else names
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The features a 2D set feeds the model (x1, x2 unless data.features chooses others)."""
+        return self.features or PLAIN
 
     def to_dict(self) -> dict:
         out = {"name": self.name, "path": self.path, "scale": self.scale,
@@ -93,6 +116,8 @@ class DataSpec:
             out.update(samples=self.samples, noise=self.noise)
             if self.name in ("spiral", "gaussians"):   # the only sets with a number of classes to choose
                 out["classes"] = self.classes
+        if self.features:
+            out["features"] = list(self.features)
         if self.name == "csv":
             out.update(target=self.target, header=self.header, delimiter=self.delimiter)
         if self.name in FILE_DATASETS:

@@ -180,12 +180,12 @@ class BuildScreen(Screen):
                 f.rebind(spec)
             return
         focused = self.focused
-        path = next((f.path for f in old if focused is not None and focused is f.control), None)
+        path = next(((f.path, f.label) for f in old if focused is not None and focused is f.control), None)
         fields = [Field(spec) for spec in specs]
         await container.remove_children()
         await container.mount_all(fields)
         for f in fields:
-            if f.path == path:
+            if (f.path, f.label) == path:
                 f.control.focus()
 
     async def build_editor(self) -> None:

@@ -3,6 +3,10 @@ training, early stopping), built from the spec's tables of names, choices and se
 
 from __future__ import annotations
 
+from functools import partial
+
+from engine.data.catalog import PLANE_SETS
+from engine.data.features import FEATURES
 from engine.nn.losses import LOSSES
 from engine.nn.optimizers import OPTIMIZERS
 from engine.nn.schedules import SCHEDULES
@@ -36,6 +40,9 @@ def data_fields(d) -> list[FieldSpec]:
         fields += [FieldSpec(d, "data.samples", "samples", "int"), FieldSpec(d, "data.noise", "noise", "float")]
         if name in ("spiral", "gaussians"):
             fields.append(FieldSpec(d, "data.classes", "classes (0: 2)", "int"))
+    if name in PLANE_SETS:      # Playground's feature inputs, each a tick
+        fields += [FieldSpec(d, "data.features", f"input {f}", "bool", apply=partial(d.set_feature, f),
+                             value=partial(d.has_feature, f)) for f in FEATURES.names()]
     if name == "csv":
         fields += [FieldSpec(d, "data.target", "target column", "target"),
                    FieldSpec(d, "data.header", "header", "choice", list(HEADERS)),

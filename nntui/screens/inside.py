@@ -2,7 +2,9 @@
 trainer's ``inspect`` events: gradient norms and update ratios over the epochs (log scale, every
 layer on one plot, so vanishing and exploding gradients stand out), a table of the epoch's figures
 (dead ReLU units, saturated sigmoid/tanh units, distinct units), and histograms of the selected
-layer's weights and activations, at any epoch."""
+layer's weights and activations, at any epoch. For a 2D set, every unit's picture too: its
+activation over the input plane (TensorFlow Playground's neurons), the newest the run has made,
+dead and saturated units marked, and the chosen unit's incoming weights."""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
+from engine.data.catalog import static_info
 from engine.reports.inspection import layer_colour, percent
 
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 from ..widgets.footer import KeyFooter
 from ..widgets.titlebar import TitleBar
+from ..widgets.units import UnitGallery, units_shown, weights_text
 
 REDRAW_SECONDS = 0.5
 
@@ -34,6 +38,7 @@ class InsideScreen(Screen):
 
     BINDINGS = [Binding("escape,i", "app.pop_screen", "dashboard"), Binding("left_square_bracket", "epoch(-1)", "epoch -"),
                 Binding("right_square_bracket", "epoch(1)", "epoch +"), Binding("f", "app.activations", "activations"),
+                Binding("comma", "unit(-1)", "unit -"), Binding("full_stop", "unit(1)", "unit +"),
                 Binding("space", "pause", "pause/resume"), Binding("s", "stop", "stop"), Binding("b", "app.build", "build")]
     CSS_PATH = "inside.tcss"
 
@@ -42,6 +47,8 @@ class InsideScreen(Screen):
         self.shown = -1              # how many inspect events the plots show
         self.epoch_index = None      # None: follow the latest epoch
         self.layer_index = 0
+        self.unit_index = 0
+        self.units_shown = None      # the pictures the gallery shows
 
     @property
     def inspects(self) -> list:
@@ -57,10 +64,19 @@ class InsideScreen(Screen):
                 yield PlotextPlot(id="plot-update")
             yield Static("", id="legend")
             yield DataTable(id="layers", cursor_type="row", zebra_stripes=True)
+            if self.planar:
+                with Horizontal(id="units-row"):
+                    yield UnitGallery(id="units")
+                    yield Static("", id="unit-weights")
             with Horizontal(classes="row"):
                 yield PlotextPlot(id="hist-weights")
                 yield PlotextPlot(id="hist-acts")
         yield KeyFooter()
+
+    @property
+    def planar(self) -> bool:
+        info = static_info(self.app.run_state.experiment.data)
+        return info is not None and info.plane
 
     def on_mount(self) -> None:
         self.query_one("#about").display = bool(self.app.run_state.experiment.description.strip())
@@ -80,6 +96,7 @@ class InsideScreen(Screen):
         return self.inspects[i]
 
     def redraw(self, force: bool = False) -> None:
+        self._units(force)
         n = len(self.inspects)
         if n == self.shown and not force:
             return
@@ -93,7 +110,7 @@ class InsideScreen(Screen):
         ratio = f"{g0 / g1:.2g}" if g1 and math.isfinite(g0) and math.isfinite(g1) else "-"
         status.update(f"epoch {e.epoch} of {self.inspects[-1].epoch}" + ("" if self.epoch_index is None else " (fixed)")
                       + f"   first/last layer gradient norm {ratio}   [ ] step through epochs, "
-                      "up/down choose the layer for the histograms")
+                      "up/down choose the layer" + (", , and . a unit" if self.planar else ""))
         self._lines("plot-grad", "gradient norm per layer (log)", "grad_norm")
         self._lines("plot-update", "update/weight per layer (log)", "update_ratio")
         layers = e.layers
@@ -169,12 +186,45 @@ class InsideScreen(Screen):
             plt.yticks(ticks, [count_label(t) for t in ticks])   # counts are whole: not 158774.0
             plot.refresh()
 
+    def _units(self, force: bool = False) -> None:
+        """The gallery of every unit's picture and the chosen unit's weights (2D sets)."""
+        pictures = self.app.run_state.units
+        if not self.planar or (pictures is self.units_shown and not force):
+            return
+        self.units_shown = pictures
+        gallery = self.query_one("#units", UnitGallery)
+        colour = not getattr(self.app, "no_color", False)
+        weights = self.query_one("#unit-weights", Static)
+        if not pictures:
+            gallery.show(None, (0, 0), colour)
+            weights.update("")
+            return
+        layers = pictures["layers"]
+        li = min(self.layer_index, len(layers) - 1)
+        lay = layers[li]
+        self.unit_index = max(0, min(self.unit_index, units_shown(pictures, lay) - 1))
+        gallery.show(pictures, (li, self.unit_index), colour)
+        weights.update(weights_text(lay, self.unit_index, colour, width=weights.content_size.width or 30))
+        gallery.border_title = f"every unit, epoch {pictures['epoch']}"
+
+    def on_unit_gallery_chosen(self, event: UnitGallery.Chosen) -> None:
+        self.unit_index = event.unit
+        if event.layer != self.layer_index:
+            self.query_one("#layers", DataTable).move_cursor(row=event.layer, animate=False)
+            self.layer_index = event.layer
+        self._units(force=True)
+
+    def action_unit(self, step: int) -> None:
+        self.unit_index = max(0, self.unit_index + step)
+        self._units(force=True)
+
     # -- keys -------------------------------------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row != self.layer_index and self.inspects:
             self.layer_index = event.cursor_row
             self._histograms(self.current())
+            self._units(force=True)
 
     def action_epoch(self, step: int) -> None:
         if not self.inspects:

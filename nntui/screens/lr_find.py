@@ -96,9 +96,12 @@ class LrFindScreen(Screen):
         plt.xscale("log")
         plt.xticks(*decade_ticks([v for r in self.results.values() for v in r.rates]))
         lines = []
+        plain = bool(getattr(self.app, "no_color", False))     # NO_COLOR: the second sweep in x, not a colour
         for i, r in sorted(self.results.items()):
             if r.rates:
-                plt.plot(r.rates, r.smoothed, marker="braille", color=COLOURS[i % 2], label=f"batch {r.batch_size}")
+                marker = "x" if plain and i % 2 else "braille"
+                plt.plot(r.rates, r.smoothed, marker=marker, color=COLOURS[i % 2],
+                         label=f"batch {r.batch_size}" + (" (x)" if marker == "x" else ""))
             if r.suggestion:
                 plt.vline(r.suggestion, color=COLOURS[i % 2])
                 lines.append(f"batch {r.batch_size}: suggested rate {r.suggestion:.3g}")

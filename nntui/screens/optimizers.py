@@ -32,6 +32,14 @@ FRAME_SECONDS = 0.05        # the animation: twenty steps a second
 SCHEDULES = ("constant", "exponential", "inverse_time", "step", "cosine_restarts")   # d cycles them
 
 
+#: each optimizer's mark on the map where colour is off (NO_COLOR): its path drawn in it
+SYMBOLS = "123456789abcdefgh"
+
+
+def symbol_of(index: int) -> str:
+    return SYMBOLS[index % len(SYMBOLS)]
+
+
 def colour_of(index: int) -> tuple[int, int, int]:
     h = PATH_COLOURS[index % len(PATH_COLOURS)].lstrip("#")
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
@@ -39,8 +47,9 @@ def colour_of(index: int) -> tuple[int, int, int]:
 
 class SurfaceMap(Widget):
     """The surface's contour bands (two pixels a cell: the upper half block), the minimum in
-    gold, and each path up to the current step in its colour, its head brighter. A click sets
-    the start point."""
+    gold, and each path up to the current step in its colour, its head brighter; where colour is
+    off, each path in its optimizer's symbol (its head bold, the minimum a star) over the greys.
+    A click sets the start point."""
 
     DEFAULT_CSS = "SurfaceMap { border: round $panel; }"
 
@@ -52,13 +61,15 @@ class SurfaceMap(Widget):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.surface: surfaces.Surface | None = None
-        self.paths: list[tuple[np.ndarray, tuple[int, int, int]]] = []
+        self.paths: list[tuple[np.ndarray, tuple[int, int, int], str]] = []
         self.step = 0
+        self.marks = False                     # NO_COLOR: the paths in symbols
         self._shade: tuple | None = None      # (key, pixels) cached per surface and size
         self._rasters: dict = {}               # a path's pixels and the step reaching each, per size
         self._styles: dict = {}                # a cell's style by its two pixels' colours
 
-    def show(self, surface, paths, step: int) -> None:
+    def show(self, surface, paths, step: int, marks: bool = False) -> None:
+        self.marks = marks
         self.surface, self.paths, self.step = surface, paths, step
         self.refresh()
 
@@ -110,23 +121,37 @@ class SurfaceMap(Widget):
         if self.surface is None or rows < 1 or cols < 1:
             return Text("computing the paths...", style="dim")
         img = self._background(rows, cols)
-        for points, colour in self.paths:
+        symbols: dict[tuple[int, int], tuple[str, bool]] = {}     # a cell's symbol, and whether a head
+        heads = {}
+        for points, colour, symbol in self.paths:
             r, c, steps = self._raster(points, rows, cols)
             seen = steps <= self.step
-            img[r[seen], c[seen]] = colour
             head = self._pixel(*points[min(self.step, len(points) - 1)], rows, cols)
+            if self.marks:
+                symbols.update({(y // 2, x): (symbol, False) for y, x in zip(r[seen].tolist(), c[seen].tolist())})
+                if head:
+                    heads[(head[0] // 2, head[1])] = (symbol, True)
+                continue
+            img[r[seen], c[seen]] = colour
             if head:
                 img[head] = [min(255, 80 + v) for v in colour]
         m = self._pixel(*self.surface.minimum, rows, cols)
         if m:
             img[m] = (255, 215, 0)
+            symbols[(m[0] // 2, m[1])] = ("*", True)
+        symbols.update(heads)                 # the heads over every trail: where each optimizer is now
         img = img.astype(int)
         styles = self._styles
         if len(styles) > 20_000:
             styles.clear()
         text = Text()
         for r in range(rows):
-            for t, b in zip(map(tuple, img[2 * r].tolist()), map(tuple, img[2 * r + 1].tolist())):
+            for c, (t, b) in enumerate(zip(map(tuple, img[2 * r].tolist()), map(tuple, img[2 * r + 1].tolist()))):
+                if self.marks and (r, c) in symbols:
+                    symbol, bold = symbols[(r, c)]
+                    text.append(symbol, Style(color="black", bgcolor="white", bold=True) if bold
+                                else Style(color="white", bgcolor="black"))
+                    continue
                 style = styles.get((t, b))
                 if style is None:
                     style = styles[(t, b)] = Style.from_color(Color.from_rgb(*t), Color.from_rgb(*b))
@@ -183,8 +208,8 @@ class OptimizerScreen(Screen):
         with Horizontal():
             with Vertical(id="opt-left"):
                 yield OptionList(*surfaces.SURFACES, id="surfaces")
-                yield SelectionList(*[Selection(Text(n, style=Style(color="rgb({},{},{})".format(*colour_of(i)))), n, True)
-                                      for i, n in enumerate(self.names)], id="optimizers")
+                yield SelectionList(*[Selection(Text(self.label(n), style=Style(color="rgb({},{},{})".format(*colour_of(i)))),
+                                                n, True) for i, n in enumerate(self.names)], id="optimizers")
             with Vertical(id="opt-right"):
                 yield SurfaceMap(id="map")
                 yield Static("", id="about")
@@ -229,9 +254,18 @@ class OptimizerScreen(Screen):
             else:
                 self.playing = False
 
+    @property
+    def no_color(self) -> bool:
+        return bool(getattr(self.app, "no_color", False))
+
+    def label(self, name: str) -> str:
+        """An optimizer's name, with its symbol on the map where colour is off."""
+        return f"{symbol_of(self.names.index(name))} {name}" if self.no_color else name
+
     def draw(self) -> None:
-        shown = [(self.paths[n].points, colour_of(self.names.index(n))) for n in self.chosen if n in self.paths]
-        self.query_one(SurfaceMap).show(self.surface, shown, self.step)
+        shown = [(self.paths[n].points, colour_of(self.names.index(n)), symbol_of(self.names.index(n)))
+                 for n in self.chosen if n in self.paths]
+        self.query_one(SurfaceMap).show(self.surface, shown, self.step, marks=self.no_color)
         s = self.surface
         lr = f"lr {s.lr * self.scale:.3g} (SGD, momentum, nesterov), {s.step * self.scale:.3g} (adaptive)"
         self.query_one("#about", Static).update(
@@ -242,7 +276,7 @@ class OptimizerScreen(Screen):
             p = self.paths.get(n)
             if p is not None:
                 i = min(self.step, len(p.losses) - 1)
-                parts.append(Text(f"{n} ", style=Style(color="rgb({},{},{})".format(*colour_of(self.names.index(n)))))
+                parts.append(Text(f"{self.label(n)} ", style=Style(color="rgb({},{},{})".format(*colour_of(self.names.index(n)))))
                              + Text(f"{p.losses[i]:.3g}  "))
         figures = Text(f"step {self.step}/{STEPS}  f: ")
         for part in parts:

@@ -28,7 +28,7 @@ from ..lines import epoch_line, event_line, inside_line
 from ..messages import BoundaryUpdate, TrainingDone, TrainingEvent
 from ..run_state import RunState
 from ..widgets.axes import rgb
-from ..widgets.boundary import BoundaryMap, PlaneGrid
+from ..widgets.boundary import BoundaryMap, PlaneGrid, UnitMaps
 from ..widgets.curves import BatchPlot, EpochPlot, RatePlot
 from ..widgets.footer import KeyFooter
 from ..widgets.results import ResultsPane, RunsTable, copy_run, earlier_runs
@@ -89,7 +89,7 @@ class TrainScreen(Screen):
         self.then = None             # set while the app waits for the run to end, to quit
         self.dirty_epochs = self.dirty_batches = True   # the epoch plots change once an epoch
         info = engine.data.static_info(experiment.data)
-        self.planar = info is not None and info.n_features == 2 and info.task == "classification"
+        self.planar = info is not None and info.plane and info.task == "classification"
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -181,7 +181,8 @@ class TrainScreen(Screen):
             data = engine.load_data(exp.data, progress=lambda f, d, t: post(TrainingEvent(DownloadProgress(f, d, t))))
             exp.check_data(data.n_classes, data.task)
             model = engine.build_model(exp, data.n_features, backend=checkpoint and checkpoint.state.get("backend"))
-            grid = PlaneGrid(data) if data.n_features == 2 and data.task == "classification" else None
+            grid = PlaneGrid(data) if data.planar and data.task == "classification" else None
+            units = UnitMaps(exp, data) if data.planar else None
             try:
                 recorder = RunRecorder(folder, exp, data, model, resume=checkpoint)
             except RunFolderError as exc:      # a folder that cannot be written: train all the same
@@ -201,13 +202,14 @@ class TrainScreen(Screen):
                     gathered.clear()
                 if e.kind == "epoch_end":
                     epoch[0] = e.epoch
-                if grid is not None and e.kind in ("epoch_end", "finished"):
+                if units is not None and e.kind in ("run_started", "epoch_end", "finished"):
                     now = time.monotonic()   # a few maps a second at most, within MAP_BUDGET; the last one always
                     if e.kind == "finished" or now >= mapped[0]:
-                        probs = grid.probabilities(model)
+                        probs = grid.probabilities(model) if grid is not None else None
+                        pictures = units.measure(model, epoch[0])
                         cost = time.monotonic() - now
                         mapped[0] = now + max(MAP_SECONDS, cost / MAP_BUDGET)
-                        post(BoundaryUpdate(grid, probs, epoch[0]))
+                        post(BoundaryUpdate(grid, probs, epoch[0], pictures))
 
             result = engine.train(exp, on_event=sink, data=data, model=model, control=self.control,
                                   batch_event_interval=BATCH_EVENT_SECONDS, inspect=True,
@@ -428,7 +430,12 @@ class TrainScreen(Screen):
     def on_boundary_update(self, message: BoundaryUpdate) -> None:
         """The worker maps the plane whenever the loaded data has two features (a CSV or NPZ
         too, which the catalog cannot know of): the map takes the batch plot's place then. The
-        newest map is shown at the next redraw (the last one at once)."""
+        newest map is shown at the next redraw (the last one at once). Every unit's picture goes to
+        the run's state, for the Inside view."""
+        if message.units is not None:
+            self.state.units = message.units
+        if message.probs is None:
+            return
         self.pending_map = message
         if not self.running:
             self.redraw(force=True)

@@ -9,7 +9,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from engine.plane import CLASS_COLOURS, PlaneGrid, boundary_pixels  # noqa: F401  (PlaneGrid: the screen's)
+from engine.plane import CLASS_COLOURS, PlaneGrid, UnitMaps, boundary_pixels  # noqa: F401  (the screen's)
 
 
 class BoundaryMap(Widget):

@@ -71,6 +71,8 @@ class FieldSpec:
     choices: list[str] = field(default_factory=list)
     structural: bool = False
     apply: Callable[[Any], Any] | None = None
+    #: where the value shown is not the path's own (one feature's tick of data.features)
+    value: Callable[[], Any] | None = None
 
     def __post_init__(self) -> None:
         self.choices = list(self.choices or [])
@@ -123,8 +125,11 @@ class Field(Vertical):
     signature = property(lambda self: self.spec.signature)
     shape = property(lambda self: self.spec.shape)
 
+    def current(self):
+        return self.spec.value() if self.spec.value is not None else self.draft.get(self.path)
+
     def compose(self) -> ComposeResult:
-        value = self.draft.get(self.path)
+        value = self.current()
         if self.kind == "bool":
             self.control = Tick("", value=bool(value), compact=True)
         elif self.kind == "choice":
@@ -160,7 +165,7 @@ class Field(Vertical):
     def sync(self) -> None:
         """Show the draft's value (after an undo, a load, a change elsewhere), leaving alone a
         control whose text already means that value (a half-typed "1e-" stays as typed)."""
-        value = self.draft.get(self.path)
+        value = self.current()
         control = self.control
         if isinstance(control, Input):
             if parse(self.kind, control.value) != value:
@@ -177,7 +182,7 @@ class Field(Vertical):
         self.refresh_reason()
 
     def _changed(self, value) -> None:
-        if self.draft.get(self.path) == value:
+        if self.current() == value:
             return
         if self.apply is not None:
             self.apply(value)
