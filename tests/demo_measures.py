@@ -123,8 +123,18 @@ def activation_spread(seed):
     return out
 
 
+def zigzag(seed):
+    out = {}
+    for name in ("zigzag", "zigzag-standardized"):
+        result, _ = run(load_preset(name), seed)
+        loss = np.array([r["loss"] for r in result.history])
+        out[name] = {"rises": float(np.mean(loss[2:] > 1.05 * loss[1:-1])),
+                     "val_loss": result.history[-1]["val_loss"], "val_loss_3": result.history[2]["val_loss"]}
+    return out
+
+
 MEASURES = {f.__name__: f for f in (zero_initialization, vanishing_gradients, exploding_gradients, dying_relu,
-                                    overfitting, spiral, overconfidence, activation_spread)}
+                                    overfitting, spiral, overconfidence, activation_spread, zigzag)}
 
 if __name__ == "__main__":
     names = [a for a in sys.argv[1:] if not a.isdigit()] or list(MEASURES)

@@ -21,7 +21,7 @@ from engine.presets import load_preset
 DEMONSTRATIONS = ("zero-initialization", "vanishing-gradients", "vanishing-gradients-relu", "exploding-gradients",
                   "dying-relu", "information-bottleneck", "overfitting", "overfitting-dropout", "overfitting-l2",
                   "spiral-relu", "spiral-tanh", "overconfidence", "overconfidence-smoothing",
-                  "activation-spread", "activation-spread-batchnorm")
+                  "activation-spread", "activation-spread-batchnorm", "zigzag", "zigzag-standardized")
 SEEDS = (0, 1, 2)
 THREADS = (1, 2)
 MEASURES = Path(__file__).with_name("demo_measures.py")
@@ -141,3 +141,13 @@ def test_information_bottleneck_trains_to_a_much_higher_loss(fashion_dir):
         wide = engine.train(engine.Experiment.from_dict(exp), backend="numpy")
         ratios.append(narrow.history[-1]["val_loss"] / wide.history[-1]["val_loss"])
     assert min(ratios) > 1.5, ratios
+
+
+def test_unnormalized_inputs_zigzag_and_crawl_and_standardized_ones_do_not(figures):
+    for f in each(figures, "zigzag"):
+        raw, std = f["zigzag"], f["zigzag-standardized"]
+        # seeds 0-5: raw rises in 0.18-0.29 of its epochs and ends at 0.41-3.1; standardized
+        # never rises and is at 0.0028-0.0029 from epoch 3 (the noise floor, 0.05^2)
+        assert raw["rises"] >= 0.1 and raw["val_loss"] >= 0.1, f
+        assert std["rises"] <= 0.05 and std["val_loss_3"] <= 0.01 and std["val_loss"] <= 0.01, f
+        assert raw["val_loss"] > 30 * std["val_loss"], f

@@ -73,11 +73,12 @@ def test_a_saved_model_featurizes_raw_points_as_training_did(tmp_path):
 def test_xor_is_linear_in_x1_times_x2_and_not_in_x1_x2(seed):
     """Playground's lesson: a model with no hidden layer separates XOR given x1*x2, and cannot
     given the point alone (a line splits at most three of its four quadrants right: 75%)."""
-    def accuracy(features):
-        exp = experiment(features, layers=(), name="xor", epochs=40, seed=seed, lr=0.05)
+    def accuracy(features, name="xor"):
+        exp = experiment(features, layers=(), name=name, epochs=40, seed=seed, lr=0.05)
         return engine.train(exp).metrics["test_accuracy"]
     assert accuracy(["x1*x2"]) >= 0.9
     assert accuracy(None) <= 0.8
+    assert accuracy(["x1^2", "x2^2"], "circles") >= 0.95 and accuracy(None, "circles") <= 0.7   # a radius
 
 
 # -- every unit's picture ----------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ for _name, _aliases in (("digits", ()), ("fashion-mnist", ("fashion_mnist", "fmn
                         ("mnist", ()), ("moons", ()), ("circles", ()), ("spiral", ("spirals",)),
                         ("xor", ()), ("gaussians", ("blobs",)), ("sine", ("sin",)),
                         ("plane", ()), ("multi-gaussian", ("multi_gaussian", "gaussian-bumps")),
+                        ("scales", ("uneven-scales",)),
                         ("csv", ()), ("npz", ())):
     DATASETS.add(_name, _name, _aliases)
-SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine", "plane", "multi-gaussian"}
+SYNTHETIC = {"moons", "circles", "spiral", "xor", "gaussians", "sine", "plane", "multi-gaussian", "scales"}
 FILE_DATASETS = {"csv", "npz"}
 #: the generated sets whose inputs are points of a plane (data.features applies to them)
-PLANE_SETS = {"moons", "circles", "spiral", "xor", "gaussians", "plane", "multi-gaussian"}
+PLANE_SETS = {"moons", "circles", "spiral", "xor", "gaussians", "plane", "multi-gaussian", "scales"}
 
 #: the sets downloaded on first use, and their size
 DOWNLOAD_MB = {"fashion-mnist": 30.9, "mnist": 11.6}
@@ -56,7 +57,7 @@ def static_info(spec) -> DataInfo | None:
     if name == "sine":
         return DataInfo(1, 1, "regression", samples=spec.samples)
     inputs = len(getattr(spec, "inputs", ("x1", "x2")))
-    if name in ("plane", "multi-gaussian"):
+    if name in ("plane", "multi-gaussian", "scales"):
         return DataInfo(inputs, 1, "regression", samples=spec.samples, plane=True)
     if name in ("moons", "circles", "xor", "spiral", "gaussians"):
         k = (spec.classes or 2) if name in ("spiral", "gaussians") else 2

@@ -74,8 +74,17 @@ def multi_gaussian(n, noise, rng, classes=1):
     return x, (y[:, None] + rng.normal(0, noise, (n, 1)))
 
 
+def scales(n, noise, rng, classes=1):
+    """Two inputs a hundred times apart in scale, each as telling: x1 uniform on [0, 100) (a
+    house's size, say), x2 on [0, 1); y = 0.03 x1 + 3 x2 + N(0, noise^2). Unscaled, the loss is
+    a valley ten thousand times steeper across x1 than along x2: gradient descent zig-zags."""
+    x = np.c_[rng.uniform(0, 100, n), rng.uniform(0, 1, n)]
+    return x, (0.03 * x[:, :1] + 3 * x[:, 1:] + rng.normal(0, noise, (n, 1)))
+
+
 GENERATORS = {"moons": moons, "circles": circles, "spiral": spiral, "xor": xor,
-              "gaussians": gaussians, "sine": sine, "plane": plane, "multi-gaussian": multi_gaussian}
+              "gaussians": gaussians, "sine": sine, "plane": plane, "multi-gaussian": multi_gaussian,
+              "scales": scales}
 
 
 def generate(name: str, n: int, noise: float, rng: np.random.Generator, classes: int = 0):

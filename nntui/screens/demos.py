@@ -30,6 +30,8 @@ DEMONSTRATIONS = (
     ("m", "overconfidence-smoothing", "dashboard"),
     ("n", "activation-spread", "inside"),
     ("o", "activation-spread-batchnorm", "inside"),
+    ("p", "zigzag", "dashboard"),
+    ("q", "zigzag-standardized", "dashboard"),
 )
 
 
