@@ -137,6 +137,7 @@ def _presets() -> int:
     import textwrap
 
     import engine.presets
+    from engine.presets.figures import figure_line
 
     presets = engine.presets.list_presets()
     layers = {exp.name: "-".join(str(layer.units) for layer in exp.model.layers if layer.type == "dense")
@@ -149,6 +150,9 @@ def _presets() -> int:
         print(f"{exp.name:<{w_name}}{exp.data.name:<{w_data}}{layers[exp.name]:<{w_layers}}{exp.optimizer.name}, "
               f"{exp.train.epochs} epochs, batch {exp.train.batch_size}")
         print(textwrap.indent(textwrap.fill(exp.description, 88), "    "))
+        figures = figure_line(exp.name)
+        if figures:
+            print(textwrap.indent(textwrap.fill(figures, 88), "    > "))
     print("\nrun one with: nntui train --preset NAME")
     return EXIT_OK
 

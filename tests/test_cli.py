@@ -94,7 +94,7 @@ def test_presets_columns_never_run_together():
 
     for line in rows:
         name, data = re.split(r"\s{2,}", line)[:2]
-        assert name in r.stdout and data in {"digits", "fashion-mnist", "moons", "spiral", "mnist"}, line
+        assert name in r.stdout and data in {"digits", "fashion-mnist", "moons", "spiral", "mnist", "scales"}, line
 
 
 def test_a_dumb_terminal_is_told_to_use_the_headless_run():
@@ -130,3 +130,18 @@ def test_report_side_by_side_keeps_both_names_at_80_columns(tmp_path):
     assert r.returncode == 0, r.stderr
     table = r.stdout.split("val_loss")[0]
     assert "spiral-relu" in table and "spiral-tanh" in table, table
+
+
+def test_presets_show_the_lectures_figure_beside_nntuis_recorded_run():
+    import json
+    from pathlib import Path
+
+    import engine.presets
+
+    recorded = json.loads((Path(engine.presets.__file__).parent / "figures.json").read_text())
+    text = " ".join(nntui("presets").stdout.split()).replace("> ", "")     # the lines are folded, marked >
+    assert "lecture: test accuracy 0.8649 (loss 0.5095 / 0.4145 / 0.3935); nntui: " \
+        f"{recorded['lecture-first-network']['value']:.4f}" in text
+    bn = recorded["lecture-batchnorm-dropout"]
+    assert f"maximum validation accuracy 0.8902 at epoch 49; nntui: {bn['value']:.4f} at epoch {bn['epoch']}, " \
+        f"seed {bn['seed']}" in text
