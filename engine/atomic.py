@@ -96,3 +96,11 @@ def folder_name(name: str, fallback: str = "run") -> str:
     safe = re.sub(r"\.{2,}", "-", safe)
     safe = re.sub(r"-{2,}", "-", safe).strip("-.")[:100].strip("-.")
     return safe or fallback
+
+
+def file_text(path) -> str | None:
+    """A file's text, or None where it cannot be read (what is saved from it is then written in full)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

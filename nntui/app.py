@@ -13,7 +13,7 @@ from textual.binding import Binding
 
 import engine
 import engine.presets
-from engine.atomic import write_text_atomic
+from engine.atomic import file_text, write_text_atomic
 from engine.backends.plan import check_model_fits
 from engine.spec import read_toml_table
 from engine.text import printable
@@ -50,9 +50,11 @@ class NNTuiApp(App):
     def __init__(self, path: str | Path | None = None, experiment: engine.Experiment | None = None) -> None:
         super().__init__()
         self.path = Path(path) if path else None
+        self.source_text: str | None = None    # the opened file as written: saving keeps its comments
         raw = None
         if experiment is None and self.path is not None and self.path.exists():
             raw = read_toml_table(self.path)        # not TOML at all: the command line said so already
+            self.source_text = file_text(self.path)
             try:
                 experiment = engine.Experiment.from_dict(raw, source=str(self.path))
             except engine.SpecError:
@@ -175,6 +177,7 @@ class NNTuiApp(App):
         question is answered, it would take the answer's callback with it."""
         def go():
             self.path = path
+            self.source_text = file_text(path) if path is not None else None
             self.draft.load(exp)
             self._select_first()
             self.notify(printable(f"Loaded {path or exp.name}"), markup=False)
@@ -192,6 +195,7 @@ class NNTuiApp(App):
                 self.notify(printable(error), title="Cannot open", severity="error", timeout=10, markup=False)
                 return
             self.path = path
+            self.source_text = file_text(path)
             self._select_first()
             self.refresh_title()
             self.notify(printable(f"{path} does not train yet: {error}"), severity="warning", timeout=10,
@@ -264,7 +268,8 @@ class NNTuiApp(App):
         exp = self.draft.experiment
         try:
             if exp is not None:
-                exp.to_toml(path)
+                exp.to_toml(path, over=self.source_text)   # the user's comments and layout kept
+                self.source_text = file_text(path)
             else:
                 write_text_atomic(path, "# a draft: it does not train yet; nntui opens it to be fixed\n"
                                   f"# {printable(self.draft.error)}\n" + tomli_w.dumps(self.draft.as_table()))
@@ -440,3 +445,4 @@ class NNTuiApp(App):
 def make_app(path: str | Path | None = None, experiment: engine.Experiment | None = None) -> NNTuiApp:
     """The app, as the command line and the tests start it."""
     return NNTuiApp(path, experiment)
+

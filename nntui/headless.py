@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import engine
-from engine.atomic import folder_name
+from engine.atomic import file_text, folder_name
 from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
 
@@ -143,7 +143,7 @@ def train_command(args) -> int:
         except (engine.SpecError, engine.BackendUnavailable) as exc:
             err(exc)
             return EXIT_BAD_INPUT
-        return _run(args, exp, Path(resume), checkpoint)
+        return _run(args, exp, Path(resume), checkpoint, source=file_text(Path(resume) / "experiment.toml"))
     try:
         if bool(args.experiment) == bool(args.preset):
             raise engine.SpecError("", "give an experiment file or --preset NAME (one of them)")
@@ -155,12 +155,14 @@ def train_command(args) -> int:
     except (engine.SpecError, engine.BackendUnavailable) as exc:
         err(exc)
         return EXIT_BAD_INPUT
-    return _run(args, exp, Path(args.report) if args.report else default_folder(exp))
+    source = engine.presets.preset_text(args.preset) if args.preset else file_text(Path(args.experiment))
+    return _run(args, exp, Path(args.report) if args.report else default_folder(exp), source=source)
 
 
-def _run(args, exp, folder: Path, checkpoint=None) -> int:
+def _run(args, exp, folder: Path, checkpoint=None, source: str | None = None) -> int:
     """Train ``exp`` into ``folder`` (going on from ``checkpoint``, a resumed run) with the display
-    the arguments ask for; the exit status."""
+    the arguments ask for; the exit status. ``source``: the experiment's file as the user wrote
+    it, copied into the folder with their comments (the values that ran)."""
     err = _err
     display = JsonDisplay() if args.json else (RichDisplay() if sys.stdout.isatty() and not args.quiet
                                                else PlainDisplay(args.quiet))
@@ -173,7 +175,8 @@ def _run(args, exp, folder: Path, checkpoint=None) -> int:
         err(exc)
         return EXIT_BAD_INPUT
     try:
-        recorder = RunRecorder(folder, exp, data, model, overwrite=getattr(args, "overwrite", False), resume=checkpoint)
+        recorder = RunRecorder(folder, exp, data, model, overwrite=getattr(args, "overwrite", False), resume=checkpoint,
+                               source=source)
     except RunFolderError as exc:
         display.close()
         err(exc)

@@ -60,7 +60,11 @@ def search_command(args) -> int:
     except OSError as exc:
         err(f"{args.report}: cannot write the search folder: {exc.strerror or exc}")
         return EXIT_BAD_INPUT
-    exp.to_toml(report / "search.toml")
+    try:
+        source = Path(args.experiment).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        source = None
+    exp.to_toml(report / "search.toml", over=source)
     counted = search.counted_trials(study)
     queued = sum(1 for t in counted if t.state.name == "WAITING")
     print(f"search {study_name!r}: {exp.search.trials} trials ({len(counted) - queued} in the study, {queued} queued), "
@@ -68,7 +72,7 @@ def search_command(args) -> int:
           f"{exp.search.sampler}, pruner {exp.search.pruner}, {exp.search.monitor} ({exp.search.direction}); "
           f"{args.workers} worker{'s' if args.workers > 1 else ''}; storage {storage}", flush=True)
     interrupted = (_in_process if args.workers == 1 else _processes)(args, exp, study, storage, study_name, report)
-    results = search.write_results(study, exp, report)
+    results = search.write_results(study, exp, report, source=source)
     best = results["best"]
     if best is not None:
         print(f"best: trial {best['trial']}, {exp.search.monitor} {best['value']:.4f}; {report / 'best.toml'}")

@@ -16,11 +16,16 @@ def preset_names() -> list[str]:
     return sorted(_files())
 
 
-def load_preset(name: str) -> Experiment:
+def preset_text(name: str) -> str:
+    """The preset's file as written (its comments and layout, for a copy that keeps them)."""
     files = _files()
     if name not in files:
         raise SpecError("--preset", f"unknown preset {name!r}; valid: {', '.join(sorted(files))}")
-    return Experiment.from_toml_string(files[name].read_text(encoding="utf-8"), source=f"preset {name}")
+    return files[name].read_text(encoding="utf-8")
+
+
+def load_preset(name: str) -> Experiment:
+    return Experiment.from_toml_string(preset_text(name), source=f"preset {name}")
 
 
 def list_presets() -> list[Experiment]:

@@ -142,7 +142,7 @@ class RunRecorder:
     With ``resume`` (the folder's last checkpoint), the folder's run goes on instead."""
 
     def __init__(self, folder: str | Path, exp, data, model: Model, overwrite: bool = False,
-                 resume: Checkpoint | None = None):
+                 resume: Checkpoint | None = None, source: str | None = None):
         self.folder = Path(folder)
         self.exp, self.data, self.model = exp, data, model
         self.history: list[dict] = []
@@ -150,7 +150,8 @@ class RunRecorder:
         self.fields = history_fields(data.task == "regression")   # history.csv's columns
         self._lock = lock_folder(self.folder) if resume is not None else prepare_folder(self.folder, overwrite)
         try:
-            write_text_atomic(self.folder / "experiment.toml", exp.to_toml_string())
+            # the exact spec that ran, over the file the user wrote (``source``): their comments kept
+            exp.to_toml(self.folder / "experiment.toml", over=source)
             if resume is not None:
                 self._reopen(resume)
             else:

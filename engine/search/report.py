@@ -176,8 +176,9 @@ def trial_rows(study, exp: Experiment) -> list[dict]:
     return rows
 
 
-def write_results(study, exp: Experiment, report: str | Path) -> dict:
-    """The leaderboard (CSV and Markdown), the best experiment as TOML and the plots."""
+def write_results(study, exp: Experiment, report: str | Path, source: str | None = None) -> dict:
+    """The leaderboard (CSV and Markdown), the best experiment as TOML (over ``source``, the
+    search file as the user wrote it, their comments kept) and the plots."""
     report = Path(report)
     rows = trial_rows(study, exp)
     write_text_atomic(report / "leaderboard.csv", leaderboard_csv(rows, exp))
@@ -185,6 +186,6 @@ def write_results(study, exp: Experiment, report: str | Path) -> dict:
     write_text_atomic(report / "params.svg", params_svg(rows, exp))
     best = next((r for r in rows if r["state"] == "complete"), None)
     if best is not None:
-        trial_experiment(exp, best["params"], best["trial"]).to_toml(report / "best.toml")
+        trial_experiment(exp, best["params"], best["trial"]).to_toml(report / "best.toml", over=source)
     write_text_atomic(report / "leaderboard.md", leaderboard_markdown(rows, exp, best))
     return {"rows": rows, "best": best}

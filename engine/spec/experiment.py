@@ -181,9 +181,13 @@ class Experiment:
     def to_toml_string(self) -> str:
         return tomli_w.dumps(self.to_dict())
 
-    def to_toml(self, path: str | Path) -> Path:
-        """Write the experiment atomically; reading it back gives an equal Experiment."""
-        return write_text_atomic(path, self.to_toml_string())
+    def to_toml(self, path: str | Path, over: str | None = None) -> Path:
+        """Write the experiment atomically; reading it back gives an equal Experiment. With
+        ``over`` (the text of the file the user wrote), their comments, order and formatting are
+        kept and only what differs is changed (engine.spec.document)."""
+        from .document import preserving_toml
+
+        return write_text_atomic(path, preserving_toml(over, self) if over else self.to_toml_string())
 
     def replace(self, **changes) -> "Experiment":
         """A copy with top-level fields changed, checked like any other experiment."""

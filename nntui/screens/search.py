@@ -109,16 +109,16 @@ class SearchScreen(Screen):
         self.report = Path("searches") / folder_name(exp.name or "experiment")
         self.running = True
         self.worker_control = engine.TrainingControl()
-        self.run_search(exp, self.report, self.worker_control)
+        self.run_search(exp, self.report, self.worker_control, getattr(self.app, "source_text", None))
 
     @work(thread=True, exclusive=True)
-    def run_search(self, exp, report: Path, control) -> None:
+    def run_search(self, exp, report: Path, control, source: str | None = None) -> None:
         from engine import search
 
         post = self.post_message
         try:
             report.mkdir(parents=True, exist_ok=True)
-            exp.to_toml(report / "search.toml")
+            exp.to_toml(report / "search.toml", over=source)      # the user's comments kept
             study = search.open_study(exp, search.default_storage(report), exp.name or "experiment", report=report)
             post(SearchProgress(rows=search.trial_rows(study, exp)))
 
@@ -129,7 +129,7 @@ class SearchScreen(Screen):
             worker = search.Worker(exp, study, report, control=control, on_event=on_event)
             while not control.stop_requested and worker.run(limit=1):
                 post(SearchProgress(rows=search.trial_rows(study, exp)))
-            search.write_results(study, exp, report)
+            search.write_results(study, exp, report, source=source)
             post(SearchProgress(rows=search.trial_rows(study, exp),
                                 done="stopped" if control.stop_requested else "finished"))
         except Exception as exc:  # shown, never kills the app

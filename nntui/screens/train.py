@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 
 import engine
+from engine.atomic import file_text
 from engine.events import DownloadProgress, is_regression
 from engine.reports.recorder import RunFolderError, RunRecorder
 from engine.text import printable
@@ -153,6 +154,9 @@ class TrainScreen(Screen):
         self.running = True
         # each run its own folder, a restart too; a resumed run goes on in its own
         self.folder = resume[0] if resume is not None else default_folder(self.experiment)
+        # the experiment's file as the user wrote it: the run folder's copy keeps their comments
+        self.source = (getattr(self.app, "source_text", None) if resume is None
+                       else file_text(Path(resume[0]) / "experiment.toml"))
         self.progress, self.pending_lines, self.pending_status = None, [], False
         self.pending_map = None
         self._start_budget()
@@ -184,7 +188,7 @@ class TrainScreen(Screen):
             grid = PlaneGrid(data) if data.planar and data.task == "classification" else None
             units = UnitMaps(exp, data) if data.planar else None
             try:
-                recorder = RunRecorder(folder, exp, data, model, resume=checkpoint)
+                recorder = RunRecorder(folder, exp, data, model, resume=checkpoint, source=self.source)
             except RunFolderError as exc:      # a folder that cannot be written: train all the same
                 if checkpoint is not None:     # (but a resumed run is its folder's)
                     raise
@@ -607,7 +611,7 @@ class TrainScreen(Screen):
             self.notify(printable(f"Run copied to {folder}"), markup=False)
             return
         try:
-            recorder = RunRecorder(folder, self.experiment, r.data, r.model)
+            recorder = RunRecorder(folder, self.experiment, r.data, r.model, source=getattr(self, "source", None))
         except RunFolderError as exc:
             self.notify(printable(exc), title="Cannot save", severity="error", timeout=10, markup=False)
             return
