@@ -22,7 +22,11 @@ class PlaneGrid:
     training points it shows; built once per run, used in the training thread."""
 
     def __init__(self, data, width: int = 64, height: int = 40, max_points: int = 300):
-        x = data.points_train if getattr(data, "points_train", None) is not None else data.x_train
+        # the plane of the raw points where the model sees features of them (data.features); else
+        # the scaled inputs themselves (the same picture, and no overflow from raw values near
+        # float32's limits)
+        featured = "features" in (getattr(data, "scaler", None) or {}) and getattr(data, "points_train", None) is not None
+        x = data.points_train if featured else data.x_train
         lo, hi = x.min(axis=0), x.max(axis=0)
         pad = (hi - lo) * 0.08 + 1e-6
         self.lo, self.hi = lo - pad, hi + pad
