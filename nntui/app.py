@@ -43,7 +43,8 @@ class NNTuiApp(App):
         Binding("ctrl+o", "open", "open", show=False), Binding("ctrl+n", "new", "new", show=False),
         Binding("ctrl+q", "quit", "quit"), Binding("D", "demos", "demos"), Binding("S", "search", "search"),
         Binding("f", "activations", "activations", show=False), Binding("O", "optimizers", "optimizers", show=False),
-        Binding("L", "lr_find", "lr finder", show=False), Binding("B", "backprop", "backprop", show=False), Binding("ctrl+z", "undo", "undo", show=False),
+        Binding("L", "lr_find", "lr finder", show=False), Binding("B", "backprop", "backprop", show=False),
+        Binding("E", "export", "export code", show=False), Binding("ctrl+z", "undo", "undo", show=False),
         Binding("ctrl+y", "redo", "redo", show=False), Binding("f1", "help", "help"),
     ]
 
@@ -158,6 +159,8 @@ class NNTuiApp(App):
         yield SystemCommand("Activation functions", "Each activation and its derivative", self.action_activations)
         yield SystemCommand("Backpropagation step by step", "One sample, one weight: the forward pass, the chain "
                             "rule's factors, finite differences, the update", self.action_backprop)
+        yield SystemCommand("Export as code", "The experiment as a runnable PyTorch, Keras or MLX script",
+                            self.action_export)
         yield SystemCommand("Learning-rate finder", "Sweep the rate from fresh weights, see the loss, apply the "
                             "suggested rate", self.action_lr_find)
         yield SystemCommand("Optimizers on a loss surface", "Every optimizer's path on a 2D test surface, step by "
@@ -379,6 +382,11 @@ class NNTuiApp(App):
         from .screens.backprop import BackpropScreen
 
         self._open_on_draft(BackpropScreen)
+
+    def action_export(self) -> None:
+        from .screens.export import ExportScreen
+
+        self._open_on_draft(ExportScreen)
 
     def action_lr_find(self) -> None:
         from .screens.lr_find import LrFindScreen

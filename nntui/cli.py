@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--unit", type=int, default=0, help="the unit of that layer (default 0)")
     b.add_argument("--weight", type=int, default=0, help="which of the unit's inputs (default 0)")
     b.add_argument("--sample", type=int, default=0, help="the training set's row (default 0)")
+    x = sub.add_parser("export", help="the experiment as a runnable PyTorch, Keras or MLX script")
+    x.add_argument("experiment", nargs="?", help="experiment TOML file")
+    x.add_argument("--preset", help="a built-in experiment instead of a file")
+    x.add_argument("--to", required=True, choices=["pytorch", "keras", "mlx"], help="the framework")
+    x.add_argument("-o", "--output", metavar="FILE.py", help="write the script there (default: print it)")
+    x.add_argument("--standalone", action="store_true",
+                   help="read the data inline (NPZ, CSV, IDX files) instead of through nntui's engine.load_data")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
@@ -157,7 +164,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find", "backprop")
+COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find", "backprop", "export")
 
 
 def _tui(path: str | None) -> int:
@@ -218,6 +225,10 @@ def _dispatch(argv: list[str]) -> int:
         from .backprop_command import backprop_command
 
         return backprop_command(args)
+    if args.command == "export":
+        from .export_command import export_command
+
+        return export_command(args)
     if args.command == "lr-find":
         from .lr_find_command import lr_find_command
 

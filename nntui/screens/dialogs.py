@@ -58,9 +58,9 @@ class FilePicker(ModalScreen[Path | None]):
     BINDINGS = [Binding("escape", "cancel", "cancel")]
     CSS_PATH = "dialogs.tcss"
 
-    def __init__(self, title: str, initial: str = "", must_exist: bool = True) -> None:
+    def __init__(self, title: str, initial: str = "", must_exist: bool = True, suffix: str = ".toml") -> None:
         super().__init__()
-        self.title_text, self.initial, self.must_exist = title, initial, must_exist
+        self.title_text, self.initial, self.must_exist, self.suffix = title, initial, must_exist, suffix
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -93,8 +93,8 @@ class FilePicker(ModalScreen[Path | None]):
         if path is None or (self.must_exist and not path.is_file()):
             self.query_one("#error", Label).update("no such file" if path else "type a path")
             return
-        if not self.must_exist and path.suffix != ".toml":
-            path = path.with_suffix(".toml")
+        if not self.must_exist and path.suffix != self.suffix:
+            path = path.with_suffix(self.suffix)
         self.dismiss(path)
 
     def action_cancel(self) -> None:
