@@ -94,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("-o", "--output", metavar="FILE.py", help="write the script there (default: print it)")
     x.add_argument("--standalone", action="store_true",
                    help="read the data inline (NPZ, CSV, IDX files) instead of through nntui's engine.load_data")
+    w = sub.add_parser("serve", help="the app in a browser (textual-serve), on 127.0.0.1 unless told otherwise")
+    w.add_argument("experiment", nargs="?", help="experiment TOML file to open")
+    w.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
     sub.add_parser("presets", help="list the built-in experiments")
     d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
@@ -164,7 +168,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find", "backprop", "export")
+COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find", "backprop", "export", "serve")
 
 
 def _tui(path: str | None) -> int:
@@ -225,6 +229,10 @@ def _dispatch(argv: list[str]) -> int:
         from .backprop_command import backprop_command
 
         return backprop_command(args)
+    if args.command == "serve":
+        from .serve_command import serve_command
+
+        return serve_command(args)
     if args.command == "export":
         from .export_command import export_command
 
