@@ -9,6 +9,7 @@ Where a framework cannot say a setting, the script says so at that line and the 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from .errors import SpecError
@@ -219,7 +220,19 @@ class _Writer:
         return setup, each
 
     def write(self) -> str:
-        return "\n".join(getattr(self, f"write_{self.fw}")()).rstrip() + "\n"
+        lines = getattr(self, f"write_{self.fw}")()
+        body = "\n".join(lines)
+        kept = []
+        for line in lines:      # an import the script does not use goes (no schedule: no math)
+            m = re.fullmatch(r"(?:from \S+ )?import (?:\S+ as )?([\w, ]+)", line)
+            if m and not line.startswith("import engine"):
+                names = [n.strip() for n in m.group(1).split(",")]
+                rest = body.replace(line, "", 1)
+                if not any(re.search(rf"\b{n}\b", rest) for n in names):
+                    continue
+            kept.append(line)
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept))
+        return text.rstrip() + "\n"
 
     # -- PyTorch ------------------------------------------------------------------------------------------
 
@@ -597,8 +610,7 @@ class _Writer:
                   f"@partial(mx.compile, inputs={state}, outputs={state})",
                   "def train_step(x, y):", "    loss, grads = loss_and_grad(model, x, y)",
                   *("    " + c for c in clip), "    optimizer.update(model, grads)", "    return loss", ""]
-        if hp.get("clipvalue"):
-            lines.insert(lines.index("import numpy as np"), "from mlx.utils import tree_map")
+        utils = ["tree_flatten", "tree_map", "tree_unflatten"] if hp.get("clipvalue") else ["tree_flatten", "tree_unflatten"]
         lines += ["def evaluate(x, y):", "    model.eval()", "    out = model(mx.array(x))", "    y = mx.array(y)",
                   f"    loss = ({lossexpr.replace(chr(10), ' ')}).mean().item()" if "#" not in lossexpr else
                   "    loss = loss_fn(model, mx.array(x), y).item()"]
@@ -613,7 +625,7 @@ class _Writer:
         lines += self.schedule_lines()
         lines += ["def snapshot():", "    return [(k, mx.array(v)) for k, v in tree_flatten(model.parameters())]", "",
                   "def restore(state):", "    model.update(tree_unflatten(state))", ""]
-        lines.insert(lines.index("import numpy as np"), "from mlx.utils import tree_flatten, tree_unflatten")
+        lines.insert(lines.index("import numpy as np") + 1, f"from mlx.utils import {', '.join(utils)}")
         lines += [f"batch_size, epochs = {tr.batch_size}, {tr.epochs}",
                   "steps_per_epoch = math.ceil(len(x_train) / batch_size)",
                   f"rng = np.random.default_rng({exp.seed})",

@@ -4,10 +4,7 @@ Run it as it stands: the data come through nntui's engine.load_data, with the sa
 splits and scaling as nntui (pip install nntui).
 """
 
-import math
-
 import keras
-import numpy as np
 from keras import layers
 
 import engine  # nntui: the same data, splits and scaling as nntui's run

@@ -10,8 +10,8 @@ from functools import partial
 import mlx.core as mx
 import mlx.nn as nn
 import mlx.optimizers as optim
-from mlx.utils import tree_flatten, tree_unflatten
 import numpy as np
+from mlx.utils import tree_flatten, tree_unflatten
 
 import engine  # nntui: the same data, splits and scaling as nntui's run
 

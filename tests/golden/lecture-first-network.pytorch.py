@@ -7,7 +7,6 @@ splits and scaling as nntui (pip install nntui).
 import copy
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
