@@ -142,3 +142,19 @@ async def test_the_build_screens_dialog_shows_and_saves_the_script(tmp_path, mon
         await pilot.press("enter")
         await wait_until(pilot, lambda: (tmp_path / "mine.py").exists())
         assert (tmp_path / "mine.py").read_text() == shown
+
+
+def test_a_standalone_script_reads_a_csv_file_inline(tmp_path):
+    pytest.importorskip("mlx.core")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    rows = "a,b,c,label\n" + "".join(f"{r[0]:.5f},{r[1]:.5f},{r[2]:.5f},{t}\n" for r, t in zip(x, y))
+    (tmp_path / "points.csv").write_text(rows)
+    exp = engine.Experiment.from_dict({
+        "data": {"name": "csv", "path": str(tmp_path / "points.csv"), "scale": "standardize"},
+        "model": {"layers": [{"units": 8, "activation": "relu"}, {"units": 2, "activation": "softmax"}]},
+        "optimizer": {"name": "adam", "learning_rate": 0.01}, "train": {"epochs": 15}})
+    code = export(exp, "mlx", standalone=True).code
+    assert "np.loadtxt(" in code and "import engine" not in code
+    assert accuracy_of(run_script(tmp_path, code)) >= 0.9
