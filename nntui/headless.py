@@ -184,9 +184,17 @@ def _run(args, exp, folder: Path, checkpoint=None, source: str | None = None) ->
 
     control = engine.TrainingControl()
 
+    noted: list[str] = []     # signals not yet written to events.jsonl
+
     def on_first(name: str) -> None:
-        recorder.note("interrupted", signal=name)
+        # a signal handler runs between two bytecodes of the main thread, maybe in the middle of
+        # its write to events.jsonl: it only asks; the note is written by the main thread (below)
+        noted.append(name)
         control.stop()
+
+    def write_notes() -> None:
+        while noted:
+            recorder.note("interrupted", signal=noted.pop(0))
 
     signals = StopSignals(on_first, "stopping after this batch and saving the run (Ctrl+C again to quit at once)")
     interrupts = signals.stops
@@ -194,6 +202,7 @@ def _run(args, exp, folder: Path, checkpoint=None, source: str | None = None) ->
     shown = [display]
 
     def sink(e):
+        write_notes()
         recorder(e)
         try:
             shown[0](e)
@@ -207,6 +216,7 @@ def _run(args, exp, folder: Path, checkpoint=None, source: str | None = None) ->
                                   checkpoint=recorder.save_checkpoint, resume=checkpoint)
         except KeyboardInterrupt:
             display.close()
+            write_notes()
             quick_save(recorder, "interrupted")
             err(f"interrupted; the run so far is in {folder}")
             return EXIT_INTERRUPTED
@@ -216,6 +226,7 @@ def _run(args, exp, folder: Path, checkpoint=None, source: str | None = None) ->
             err(f"training failed: {exc.__class__.__name__}: {exc} (the run so far is in {folder})")
             return EXIT_FAILED
         display.close()
+        write_notes()
         try:
             recorder.finish(result.metrics, interrupted=bool(interrupts))
         except KeyboardInterrupt:
