@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import SpecError
+from .nn.initializers import DEFAULT_SCALE
 
 FRAMEWORKS = ("pytorch", "keras", "mlx")
 
@@ -34,11 +35,12 @@ def export(exp, framework: str, standalone: bool = False, source: str = "") -> E
 
 def _num(v) -> str:
     """A number as Python source, short and exact."""
-    if isinstance(v, bool):
-        return repr(v)
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
+    return repr(v)
+
+
+def _scale(lay) -> float:
+    """The layer's initializer scale: its own, else the engine's default for that initializer."""
+    return lay.init_scale if lay.init_scale is not None else DEFAULT_SCALE.get(lay.initializer, 0.05)
 
 
 class _Writer:
@@ -258,8 +260,7 @@ class _Writer:
             if lay.type == "dense":
                 lines.append(f"    nn.Linear({width}, {lay.units}),")
                 w = f"model[{i}].weight"
-                scale = lay.init_scale if lay.init_scale is not None else (0.05 if lay.initializer != "constant" else 0.0)
-                inits += [self.INIT_TORCH[lay.initializer].format(w=w, s=_num(scale)), f"nn.init.zeros_(model[{i}].bias)"]
+                inits += [self.INIT_TORCH[lay.initializer].format(w=w, s=_num(_scale(lay))), f"nn.init.zeros_(model[{i}].bias)"]
                 if lay.l1 or lay.l2:
                     penalties.append((i, lay.l1, lay.l2))
                 if not lay.trainable:
@@ -417,7 +418,7 @@ class _Writer:
                     args.append(f"activation={ {'swish': 'silu'}.get(act, act)!r}")
                 init = lay.initializer
                 if lay.init_scale is not None or init in ("random_normal", "random_uniform", "constant"):
-                    s = lay.init_scale if lay.init_scale is not None else (0.0 if init == "constant" else 0.05)
+                    s = _scale(lay)
                     args.append({"random_normal": f"kernel_initializer=keras.initializers.RandomNormal(stddev={_num(s)})",
                                  "random_uniform": f"kernel_initializer=keras.initializers.RandomUniform({_num(-s)}, {_num(s)})",
                                  "constant": f"kernel_initializer=keras.initializers.Constant({_num(s)})"}.get(
@@ -525,11 +526,9 @@ class _Writer:
         lines += self.data_lines()
         lines += [f"mx.random.seed({exp.seed})", "", "layers, penalties = [], []",
                   "width = x_train.shape[1]"]
-        k = 0
         for lay in m.layers:
             if lay.type == "dense":
-                s = lay.init_scale if lay.init_scale is not None else (0.0 if lay.initializer == "constant" else 0.05)
-                init = self.INIT_MLX[lay.initializer].format(s=_num(s))
+                init = self.INIT_MLX[lay.initializer].format(s=_num(_scale(lay)))
                 lines += [f"fan_in, fan_out = width, {lay.units}", "shape = (fan_out, fan_in)   # MLX keeps (out, in)",
                           f"linear = nn.Linear(width, {lay.units})",
                           f"linear.weight = {init}  # {lay.initializer}, as nntui draws it",
@@ -551,7 +550,6 @@ class _Writer:
                              f"momentum={_num(round(1 - lay.momentum, 12))}))  # MLX's momentum is 1 - Keras's")
                 if not lay.trainable:
                     lines.append("layers[-1].freeze()")
-            k += 1
         lines += ["model = nn.Sequential(*layers)", "mx.eval(model.parameters())", ""]
         hp = opt.hyperparameters()
         lr, eps = hp["learning_rate"], hp.get("epsilon")
@@ -612,7 +610,7 @@ class _Writer:
                   *("    " + c for c in clip), "    optimizer.update(model, grads)", "    return loss", ""]
         utils = ["tree_flatten", "tree_map", "tree_unflatten"] if hp.get("clipvalue") else ["tree_flatten", "tree_unflatten"]
         lines += ["def evaluate(x, y):", "    model.eval()", "    out = model(mx.array(x))", "    y = mx.array(y)",
-                  f"    loss = ({lossexpr.replace(chr(10), ' ')}).mean().item()" if "#" not in lossexpr else
+                  f"    loss = ({lossexpr}).mean().item()" if "#" not in lossexpr else
                   "    loss = loss_fn(model, mx.array(x), y).item()"]
         if self.regression:
             lines.append("    return loss, None")
