@@ -66,6 +66,25 @@ def boundary_pixels(grid: PlaneGrid, probs: np.ndarray, background=DARK, points:
     return img.astype(int)
 
 
+#: the terminal report's decision map (`nntui report`): two fit side by side in 80 columns, a
+#: cell two pixels high in colour (half blocks), one in symbols
+TERMINAL_MAP = (36, 14)
+
+
+def terminal_boundary(model, data) -> dict:
+    """The decision map `nntui report` draws, as plain JSON data (the run folder's boundary.json,
+    so that the report needs neither NumPy nor the model): ``colour``, 2 x rows rows of RGB
+    triples over a dark terminal; ``classes`` and ``sure`` (p > 0.9), rows x cols, for the
+    symbols drawn where colour is off."""
+    cols, rows = TERMINAL_MAP
+    grid = PlaneGrid(data, width=cols, height=2 * rows)
+    colour = boundary_pixels(grid, grid.probabilities(model), background=DARK)
+    grid = PlaneGrid(data, width=cols, height=rows)
+    probs = grid.probabilities(model)
+    return {"cols": cols, "rows": rows, "colour": colour.tolist(),
+            "classes": probs.argmax(axis=2).tolist(), "sure": (probs.max(axis=2) > 0.9).tolist()}
+
+
 #: a unit counts as saturated where its derivative is under this share of its peak for at least
 #: UNIT_SATURATED of the probe samples (engine.inspection's SATURATION, per unit)
 UNIT_SATURATED = 0.9

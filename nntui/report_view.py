@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 import engine
-from engine.events import history_fields, is_regression
+from engine.columns import history_fields, is_regression
 from engine.reports.history import RunFolderError, read_history
 from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, _calibration_text, fmt_value, story
 from engine.text import printable
@@ -105,10 +105,10 @@ def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bo
     return text if color else plt.uncolorize(text)  # plotext leaves reset codes even in its clear theme
 
 
-#: a decision map's size in the terminal: two fit side by side in 80 columns
-MAP_COLS, MAP_ROWS = 36, 14
 #: where colour is off, a cell is its predicted class's symbol (upper case where the model is sure)
 CLASS_SYMBOLS = "oxv+*#%@"
+#: the map's size: engine.plane.TERMINAL_MAP (not imported: that module loads NumPy)
+MAP_COLS, MAP_ROWS = 36, 14
 
 
 def planar(run: RunFiles) -> bool:
@@ -120,33 +120,48 @@ def planar(run: RunFiles) -> bool:
             and (run.folder / "model.npz").is_file())
 
 
+def _saved_map(run: RunFiles) -> dict | None:
+    """The map the run saved (boundary.json, written with boundary.svg), if it is whole."""
+    try:
+        m = json.loads((run.folder / "boundary.json").read_text(encoding="utf-8"))
+        rows, cols = MAP_ROWS, MAP_COLS
+        ok = (len(m["colour"]) == 2 * rows and len(m["classes"]) == rows and len(m["sure"]) == rows
+              and all(len(r) == cols and all(len(p) == 3 and all(isinstance(v, int) and 0 <= v < 256 for v in p)
+                                            for p in r) for r in m["colour"])
+              and all(len(r) == cols and all(isinstance(c, int) and c >= 0 for c in r) for r in m["classes"])
+              and all(len(r) == cols for r in m["sure"]))
+        return m if ok else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def boundary_text(run: RunFiles, color: bool):
     """The run's decision boundary as terminal text: the plane in half blocks of class colours
-    (two pixels a cell), or in class symbols where colour is off. None where it cannot be made
-    (the model or data do not load)."""
+    (two pixels a cell), or in class symbols where colour is off. From the run's boundary.json;
+    a run folder without one (an older nntui's) has it computed from the model and data. None
+    where it cannot be made (the model or data do not load)."""
     from rich.text import Text
 
-    from engine.plane import DARK, PlaneGrid, boundary_pixels
+    m = _saved_map(run)
+    if m is None:
+        from engine.plane import terminal_boundary
 
-    try:
-        model = engine.load_model(run.folder / "model.npz")
-        data = engine.load_data(run.experiment.data)
-    except (engine.SpecError, engine.DataError, OSError):
-        return None
-    grid = PlaneGrid(data, width=MAP_COLS, height=MAP_ROWS * (2 if color else 1))
-    probs = grid.probabilities(model)
+        try:
+            m = terminal_boundary(engine.load_model(run.folder / "model.npz"), engine.load_data(run.experiment.data))
+        except (engine.SpecError, engine.DataError, OSError):
+            return None
     text = Text()
     if color:
-        img = boundary_pixels(grid, probs, background=DARK)
+        img = m["colour"]
         for r in range(MAP_ROWS):
             for t, b in zip(img[2 * r], img[2 * r + 1]):
                 text.append("▀", style=f"rgb({t[0]},{t[1]},{t[2]}) on rgb({b[0]},{b[1]},{b[2]})")
             text.append("\n")
     else:
-        cls, sure = probs.argmax(axis=2), probs.max(axis=2) > 0.9
-        for r in range(MAP_ROWS):
-            text.append("".join((CLASS_SYMBOLS[c % len(CLASS_SYMBOLS)].upper() if s else CLASS_SYMBOLS[c % len(CLASS_SYMBOLS)])
-                                for c, s in zip(cls[r], sure[r])) + "\n")
+        n = len(CLASS_SYMBOLS)
+        for cls, sure in zip(m["classes"], m["sure"]):
+            text.append("".join(CLASS_SYMBOLS[c % n].upper() if s else CLASS_SYMBOLS[c % n]
+                                for c, s in zip(cls, sure)) + "\n")
     return text
 
 

@@ -59,3 +59,37 @@ def test_nntui_report_puts_two_boundaries_side_by_side(two_runs):
         shown = np.array([[ch.lower() for ch in row[k * 38:k * 38 + 36]] for row in rows])
         assert (shown == np.where(cls == 1, "x", "o")).all()
     assert max(map(len, lines)) <= 80
+
+
+def test_the_report_draws_the_saved_map_without_the_model(two_runs, tmp_path):
+    """boundary.json holds the map the report draws (so `nntui report` loads no NumPy, model or
+    data); it is the saved model's prediction, and a folder without it (an older nntui's) or with
+    a damaged one has the map computed as before."""
+    import json
+    import shutil
+
+    from engine.plane import TERMINAL_MAP, terminal_boundary
+    from nntui.report_view import MAP_COLS, MAP_ROWS
+
+    assert (MAP_COLS, MAP_ROWS) == TERMINAL_MAP
+    folder = two_runs[1]
+    saved = json.loads((folder / "boundary.json").read_text())
+    _, cls = predicted(folder, 36, 14)
+    assert saved["classes"] == cls.tolist()
+    exp = engine.Experiment.from_toml(folder / "experiment.toml")
+    assert saved == terminal_boundary(engine.load_model(folder / "model.npz"), engine.load_data(exp.data))
+    expected = nntui("report", folder).stdout.splitlines()[1:]    # under the title rule (it names the folder)
+    # without the model the report still draws the map, from boundary.json
+    bare = tmp_path / "bare"
+    shutil.copytree(folder, bare)
+    (bare / "model.npz").rename(bare / "elsewhere.npz")
+    (bare / "model.npz").write_bytes(b"not a model")
+    assert nntui("report", bare).stdout.splitlines()[1:] == expected
+    # an older folder (no boundary.json) and a damaged one: computed from the model
+    shutil.copy(bare / "elsewhere.npz", bare / "model.npz")
+    for damage in (None, '{"cols": 36, "rows": 14, "colour": [], "classes": [], "sure": []}', "{not json"):
+        if damage is None:
+            (bare / "boundary.json").unlink()
+        else:
+            (bare / "boundary.json").write_text(damage)
+        assert nntui("report", bare).stdout.splitlines()[1:] == expected

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..events import HISTORY_FIELDS, REGRESSION_FIELDS, ROW_FIELDS
+from ..columns import HISTORY_FIELDS, REGRESSION_FIELDS, ROW_FIELDS
 
 
 class RunFolderError(OSError):

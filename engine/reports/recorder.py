@@ -23,7 +23,7 @@ from ..backends.protocol import Model
 from ..checkpoint import BEST, LAST, Checkpoint, write_checkpoint
 from ..evaluation import evaluate_test
 from ..events import Event, _jsonable, history_fields
-from ..plane import CLASS_COLOURS, LIGHT, PlaneGrid, UnitMaps, boundary_pixels, unit_pixels
+from ..plane import CLASS_COLOURS, LIGHT, PlaneGrid, UnitMaps, boundary_pixels, terminal_boundary, unit_pixels
 from ..saving import save_model
 from .history import RunFolderError, read_history  # noqa: F401  (read_history: re-exported)
 from .inspection import inside_files, inside_markdown
@@ -365,6 +365,8 @@ class RunRecorder:
         write_text_atomic(self.folder / "boundary.svg", svg_pixels(
             f"Decision boundary ({len(self.history)} epochs)", pixels.tolist(),
             (float(grid.lo[0]), float(grid.hi[0]), float(grid.lo[1]), float(grid.hi[1])), legend=legend))
+        write_text_atomic(self.folder / "boundary.json", json.dumps(terminal_boundary(self.model, d),
+                                                                    separators=(",", ":")))
         return True
 
     def _write_units(self) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from ..events import history_fields, is_regression
+from ..columns import history_fields, is_regression
 from ..text import md_cell, printable
 
 #: the test figures of a run's results table: (metrics.json key, head), for classification and regression
