@@ -55,14 +55,50 @@ def first_screen(started: float) -> float:
     return shown[0]
 
 
-def command_seconds(args: list[str]) -> float:
+#: every process runs as an installed nntui does: with its bytecode cached (PYTHONDONTWRITEBYTECODE,
+#: set in some shells, would recompile every module of nntui in every process)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def command_seconds(args: list[str], argv: list[str] = NNTUI) -> float:
     t0 = time.perf_counter()
-    subprocess.run(NNTUI + args, capture_output=True, cwd=ROOT, check=False)
+    subprocess.run(argv + args, capture_output=True, cwd=ROOT, check=False, env=ENV)
     return time.perf_counter() - t0
 
 
+#: the peers, timed in the same rounds: what any Python command costs here, and the libraries the
+#: report draws with (rich, plotext) imported and nothing done
+PEERS = {"python": ["-c", "pass"], "rich+plotext": ["-c", "import rich.console, rich.table, plotext"]}
+
+
+def hello_screen(started: float) -> float:
+    """The peer of the first screen: a Textual app of one Static, its first frame."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    shown = []
+
+    class Hello(App):
+        def compose(self):
+            yield Static("hello")
+
+        def _display(self, screen, renderable):
+            if renderable is not None and not shown:
+                shown.append(time.time() - started)
+            return super()._display(screen, renderable)
+
+    async def run():
+        async with Hello().run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+
+    import asyncio
+    asyncio.run(run())
+    return shown[0]
+
+
 def import_top(code: str, n: int = 10) -> list[tuple[int, str]]:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env=ENV)
     rows = []
     for line in out.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -76,23 +112,31 @@ def main() -> None:
     if sys.argv[1:2] == ["--first-screen"]:
         print(json.dumps(first_screen(float(sys.argv[2]))))
         return
+    if sys.argv[1:2] == ["--hello-screen"]:
+        print(json.dumps(hello_screen(float(sys.argv[2]))))
+        return
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 5
     run = tempfile.mkdtemp(prefix="nntui-bench-run-")
     subprocess.run(NNTUI + ["train", "--preset", "spiral-relu", "--epochs", "2", "--quiet", "--report", run, "--overwrite"],
-                   capture_output=True, cwd=ROOT, check=True)
+                   capture_output=True, cwd=ROOT, check=True, env=ENV)
     commands = {"--version": ["--version"], "--help": ["--help"], "presets": ["presets"],
                 "datasets": ["datasets"], "report": ["report", run]}
-    best = {name: float("inf") for name in [*commands, "first screen"]}
+    screens = {"first screen": "--first-screen", "hello screen": "--hello-screen"}
+    best = {name: float("inf") for name in [*commands, *screens, *PEERS]}
     for _ in range(rounds):
         for name, args in commands.items():
             best[name] = min(best[name], command_seconds(args))
-        out = subprocess.run([sys.executable, __file__, "--first-screen", repr(time.time())], capture_output=True,
-                             text=True, cwd=ROOT, check=True)
-        best["first screen"] = min(best["first screen"], json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"best of {rounds} fresh processes each (python {sys.version.split()[0]}):")
+        for name, args in PEERS.items():
+            best[name] = min(best[name], command_seconds(args, [sys.executable]))
+        for name, flag in screens.items():
+            out = subprocess.run([sys.executable, __file__, flag, repr(time.time())], capture_output=True,
+                                 text=True, cwd=ROOT, check=True, env=ENV)
+            best[name] = min(best[name], json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"best of {rounds} fresh processes each (python {sys.version.split()[0]}), beside its peer:")
+    what = {"first screen": "nntui", "hello screen": "a Textual app of one Static",
+            "python": "python -c pass", "rich+plotext": "python -c 'import rich.console, rich.table, plotext'"}
     for name, seconds in best.items():
-        what = "nntui" if name == "first screen" else f"nntui {' '.join(commands[name][:1])}"
-        print(f"  {name:13} {seconds * 1000:6.0f} ms   ({what})")
+        print(f"  {name:13} {seconds * 1000:6.0f} ms   ({what.get(name) or 'nntui ' + commands[name][0]})")
     for label, code in (("import nntui.cli", "import nntui.cli"), ("the app", "import nntui.app")):
         print(f"slowest imports of {label} (own time):")
         for own, name in import_top(code):

@@ -14,8 +14,7 @@ from engine import Experiment, SpecError
 from engine.data import static_info
 from engine.data.catalog import PLANE_SETS
 from engine.data.features import FEATURES, PLAIN
-from engine.nn.optimizers import OPTIMIZERS
-from engine.nn.schedules import SCHEDULES
+from engine.names import OPTIMIZERS, SCHEDULES
 from engine.spec import DataSpec
 from engine.spec.fieldpath import split_path
 
@@ -58,7 +57,7 @@ class Draft:
         opt = data.get("optimizer")
         if isinstance(opt, dict) and opt.get("name") in OPTIMIZERS.names():
             # every setting of the optimizer in its form, the ones a file leaves out at their defaults
-            data["optimizer"] = {"name": opt["name"], **OPTIMIZERS.get(opt["name"]).defaults,
+            data["optimizer"] = {"name": opt["name"], **OPTIMIZERS.get(opt["name"]),
                                  **{k: v for k, v in opt.items() if k != "name"}}
         self.data = data
         self.saved = copy.deepcopy(self.data)
@@ -79,7 +78,7 @@ class Draft:
         for key, table in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES)):   # another one's settings
             name = raw.get(key, {}).get("name") if isinstance(raw.get(key), dict) else None
             if name is not None:
-                base[key] = {"name": name, **(table.get(name).defaults if name in table.names() else {})}
+                base[key] = {"name": name, **(table.get(name) if name in table.names() else {})}
                 if key == "schedule":
                     base[key].setdefault("unit", "epoch")
         name = raw.get("data", {}).get("name") if isinstance(raw.get("data"), dict) else None
@@ -267,13 +266,13 @@ class Draft:
     def set_optimizer(self, name: str) -> None:
         """Switch optimizer: exactly its own settings, at its defaults (Keras's, learning rate included)."""
         self._before(f"optimizer {name}")
-        self.data["optimizer"] = {"name": name, **OPTIMIZERS.get(name).defaults}
+        self.data["optimizer"] = {"name": name, **OPTIMIZERS.get(name)}
         self._done(f"optimizer {name}")
 
     def set_schedule(self, name: str) -> None:
         self._before(f"schedule {name}")
         unit = self.data["schedule"].get("unit", "epoch")
-        self.data["schedule"] = {"name": name, "unit": unit, **SCHEDULES.get(name).defaults}
+        self.data["schedule"] = {"name": name, "unit": unit, **SCHEDULES.get(name)}
         self._done(f"schedule {name}")
 
     def set_dataset(self, name: str) -> None:

@@ -3,6 +3,7 @@ UI (each checked in a fresh interpreter, every module of the package walked), an
 contracts in pyproject.toml (layers bottom up; only engine.backends.mlx imports mlx; only
 engine.search imports optuna) hold, checked by import-linter."""
 
+import os
 import pkgutil
 import shutil
 import subprocess
@@ -85,3 +86,33 @@ def test_reading_an_experiment_loads_no_numpy():
             "print(len(exps) > 3, a, 'numpy' in sys.modules, exp.optimizer.name, exp.schedule.name)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["True", "False", "True", "rmsprop", "cosine_restarts"], out.stdout + out.stderr
+
+
+def test_the_builders_first_screen_loads_no_numpy(tmp_path):
+    """The app's first screen (the builder, its forms, advice and layer table) is built from plain
+    tables: NumPy loads when something trains or loads data, not to show the builder
+    (bench/startup.py's first screen)."""
+    code = ("import asyncio, sys\n"
+            "from nntui.app import make_app\n"
+            "async def main():\n"
+            "    app = make_app()\n"
+            "    async with app.run_test(size=(120, 40)) as pilot:\n"
+            "        await pilot.pause()\n"
+            "        await pilot.press('c')\n"       # an edit: the table, totals and advice follow
+            "        await pilot.pause()\n"
+            "        print(type(app.screen).__name__, app.draft.get('model.layers') is not None)\n"
+            "asyncio.run(main())\n"
+            "print('numpy' in sys.modules, 'engine.nn.optimizers' in sys.modules)")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert out.stdout.split() == ["BuildScreen", "True", "False", "False"], out.stdout + out.stderr[-3000:]
+
+
+def test_reading_a_run_folder_builds_no_event_classes(tmp_path):
+    """`nntui report` reads history.csv's columns from engine.columns, not from the trainer's
+    event dataclasses (engine.events), and draws a 2D run's map from boundary.json (no NumPy)."""
+    code = ("import sys\nfrom engine.reports.history import read_history\nfrom engine.reports.run import story\n"
+            "import nntui.report_view\n"
+            "print(sorted(m for m in ('engine.events', 'numpy', 'engine.trainer') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr[-3000:]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ..errors import BackendUnavailable
 from .mlx.probe import mlx_status
-from .numpy.model import NumpyModel
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,9 @@ def resolve_backend(name: str = "auto") -> BackendChoice:
 
 def model_class(name: str):
     if name == "numpy":
+        # imported here: engine.backends.plan, which the builder imports, then loads no backend
+        from .numpy.model import NumpyModel
+
         return NumpyModel
     if name == "mlx":
         try:

@@ -6,11 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import SpecError
 from ..memory import available_memory, gib
-from ..nn.initializers import initial_kernel
 from ..spec import BatchNormSpec, DenseSpec, DropoutSpec, Experiment
 
 
@@ -54,11 +51,17 @@ def plan_layers(model_spec, input_dim: int) -> list[LayerPlan]:
     return plans
 
 
-def initial_weights(exp: Experiment, input_dim: int, dtype=np.float32) -> dict[str, np.ndarray]:
-    """Every weight, drawn layer by layer from one generator seeded by ``exp.seed``; the same
-    numbers for every backend."""
+def initial_weights(exp: Experiment, input_dim: int, dtype=None) -> dict:
+    """Every weight (float32 unless ``dtype``), drawn layer by layer from one generator seeded by
+    ``exp.seed``; the same numbers for every backend."""
+    # NumPy loads here: the plan's shapes, summary and memory estimate (the builder's) need none
+    import numpy as np
+
+    from ..nn.initializers import initial_kernel
+
+    dtype = dtype or np.float32
     rng = np.random.default_rng(exp.seed)
-    out: dict[str, np.ndarray] = {}
+    out = {}
     for p in plan_layers(exp.model, input_dim):
         if isinstance(p.spec, DenseSpec):
             out[f"{p.index}.kernel"] = initial_kernel(p.spec.initializer, rng, p.fan_in, p.units,
@@ -96,8 +99,8 @@ def layer_rows(layers, input_dim: int | None) -> list[dict]:
             continue
         p = LayerPlan(i, spec, width, units)
         shapes = p.weight_shapes()
-        params = sum(int(np.prod(s)) for s in shapes.values())
-        trainable = sum(int(np.prod(shapes[n])) for n in p.trainable_names())
+        params = sum(math.prod(s) for s in shapes.values())
+        trainable = sum(math.prod(shapes[n]) for n in p.trainable_names())
         rows.append({"index": i, "layer": _name(spec), "output_shape": (None, units), "params": params,
                      "trainable": trainable})
         width = units

@@ -15,8 +15,7 @@ from textual.widgets import Button, DataTable, Label, Sparkline, Static, TabbedC
 import engine
 from engine.advice import advise
 from engine.backends.plan import layer_rows
-from engine.nn.activations import ACTIVATIONS
-from engine.nn.initializers import INITIALIZERS
+from engine.names import ACTIVATIONS, INITIALIZERS
 from engine.nn.schedules import schedule_function
 from engine.spec.layers import parse_layer
 from engine.text import printable

@@ -7,9 +7,7 @@ from functools import partial
 
 from engine.data.catalog import PLANE_SETS
 from engine.data.features import FEATURES
-from engine.nn.losses import LOSSES
-from engine.nn.optimizers import OPTIMIZERS
-from engine.nn.schedules import SCHEDULES
+from engine.names import LOSSES, OPTIMIZERS, SCHEDULES
 from engine.spec import (
     BACKENDS,
     DATASETS,
@@ -63,7 +61,7 @@ def optimizer_fields(d) -> list[FieldSpec]:
     fields = [FieldSpec(d, "model.loss", "loss", "choice", LOSSES.names(), structural=True),
               FieldSpec(d, "model.label_smoothing", "label smoothing", "float"),
               FieldSpec(d, "optimizer.name", "optimizer", "choice", OPTIMIZERS.names(), apply=d.set_optimizer)]
-    for key in OPTIMIZERS.get(d.get("optimizer.name")).defaults:   # the spec's table says what each is
+    for key in OPTIMIZERS.get(d.get("optimizer.name")):   # the spec's table says what each is
         fields.append(FieldSpec(d, f"optimizer.{key}", key.replace("_", " "), OPTIMIZER_SETTINGS[key].kind))
     return fields
 
@@ -71,7 +69,7 @@ def schedule_fields(d) -> list[FieldSpec]:
     fields = [FieldSpec(d, "schedule.name", "schedule", "choice", SCHEDULES.names(), apply=d.set_schedule),
               FieldSpec(d, "schedule.unit", "unit", "choice", list(SCHEDULE_UNITS))]
     name = d.get("schedule.name")
-    for key in SCHEDULES.get(name).defaults:
+    for key in SCHEDULES.get(name):
         fields.append(FieldSpec(d, f"schedule.{key}", key.replace("_", " "), schedule_setting(name, key).kind))
     fields.append(FieldSpec(d, "reduce_lr_on_plateau", "reduce on plateau", "bool", apply=d.set_plateau))
     if d.get("reduce_lr_on_plateau") is not None:
