@@ -12,6 +12,7 @@ verdict is the median of the pairs' ratios, beside best against best.
     python bench/tui_speed.py            # 5 pairs, 3 epochs of 40,000 samples each
     python bench/tui_speed.py --pairs 9
     python bench/tui_speed.py --shape tiny   # moons, 512-512-2, 300 epochs of a few milliseconds
+    python bench/tui_speed.py --shape tiny --pairs 9
 
 The second shape is the one where per-epoch UI work would dominate (an epoch of moons takes a
 few milliseconds): its figure is the run's whole time as the trainer reports it (its finished
@@ -183,18 +184,31 @@ def main() -> None:
 
 
 def tiny(pairs: int) -> None:
+    """Headless and dashboard runs alternate, a headless one first and last (h d h d ... h): each
+    dashboard run is set against the mean of the headless runs just before and after it, which
+    cancels the drift of a shared machine's speed; the ratio of each headless run to the one
+    before it is the machine's own noise, printed beside (a dashboard figure inside that spread is
+    no cost this machine can tell apart)."""
     def worker(kind: str) -> float:
         out = subprocess.run([sys.executable, __file__, "--worker", kind], capture_output=True, text=True, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    ratios = []
+    heads, ratios, noise = [worker("tiny-headless")], [], []
     for i in range(pairs):
-        h, d = worker("tiny-headless"), worker("tiny-dashboard")
-        ratios.append(d / h)
-        print(f"pair {i + 1}: 300 moons epochs: headless {h:.2f} s  dashboard {d:.2f} s  ratio {d / h:.3f}", flush=True)
-    ratios.sort()
-    print(f"dashboard / headless time: median of pairs {ratios[len(ratios) // 2]:.3f} "
-          f"(range {ratios[0]:.3f}-{ratios[-1]:.3f})")
+        d = worker("tiny-dashboard")
+        heads.append(worker("tiny-headless"))
+        around = (heads[-2] + heads[-1]) / 2
+        ratios.append(d / around)
+        noise.append(heads[-1] / heads[-2])
+        print(f"round {i + 1}: 300 moons epochs: dashboard {d:.2f} s, headless around it {heads[-2]:.2f} and "
+              f"{heads[-1]:.2f} s: ratio {d / around:.3f}", flush=True)
+
+    def spread(xs: list[float]) -> str:
+        xs = sorted(xs)
+        return f"median {xs[len(xs) // 2]:.3f} (range {xs[0]:.3f}-{xs[-1]:.3f})"
+
+    print(f"dashboard / headless around it: {spread(ratios)}")
+    print(f"the machine's own noise, headless / the headless run before it: {spread(noise)}")
 
 
 if __name__ == "__main__":

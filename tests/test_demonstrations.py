@@ -128,6 +128,7 @@ def test_batch_normalization_keeps_the_activations_spread_through_the_stack(figu
 
 
 @pytest.mark.slow
+@pytest.mark.lecture     # six Fashion-MNIST trainings: run with the lecture presets, after the suite
 def test_information_bottleneck_trains_to_a_much_higher_loss(fashion_dir):
     exp = load_preset("information-bottleneck").to_dict()
     exp["data"]["path"] = str(fashion_dir)
