@@ -86,6 +86,38 @@ def _json_file(path: Path):
         raise RunFolderError(f"{path}: not valid JSON ({exc})") from None
 
 
+#: the terminal's epoch table shows at most this many rows, its early-stopping story this many
+#: lines: a spiral run of 2,000 epochs printed 2,000 of each (and took seconds to lay out), which
+#: scrolled the curves and the confusion matrix away. report.md and history.csv keep every epoch.
+TABLE_ROWS = 24
+STORY_LINES = 16
+
+
+def shown_epochs(history: list[dict], best_epoch=None, limit: int = TABLE_ROWS) -> tuple[list[int], int]:
+    """The history rows the terminal's table shows, and the spacing: all of a run of up to
+    ``limit`` epochs; of a longer one the first, every step-th after it, the best and the last."""
+    n = len(history)
+    if n <= limit:
+        return list(range(n)), 1
+    step = -(-(n - 1) // (limit - 3))      # room for the best and the last beside the spaced ones
+    keep = set(range(0, n, step)) | {n - 1}
+    keep |= {i for i, r in enumerate(history) if r.get("epoch") == best_epoch}
+    return sorted(keep), step
+
+
+def shown_story(lines: list[str], limit: int = STORY_LINES) -> list[str]:
+    """The story's first and last lines where it is longer than ``limit`` (one line an epoch
+    while early stopping watches), the count of those left out between them."""
+    if len(lines) <= limit:
+        return lines
+    head, tail = limit // 2 - 1, limit // 2
+    return lines[:head] + [f"... {len(lines) - head - tail} more lines (report.md has them all) ..."] + lines[-tail:]
+
+
+def _ordinal(n: int) -> str:
+    return "epoch" if n == 1 else f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bool) -> str:
     plt.clear_figure()
     plt.plotsize(width, 14)
@@ -232,10 +264,21 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
     table = Table(*[Column(heads.get(k, k), min_width=len(heads.get(k, k)), no_wrap=True) for k in columns],
                   title="Epochs",
                   box=box.SIMPLE_HEAD if regression else box.HEAVY_HEAD)
-    for r in h:
-        table.add_row(*[str(r["epoch"]) if k == "epoch" else fmt_value(r[k], ROW_FORMATS.get(k, ".4f")) for k in columns])
+    best, watched = m.get("best_epoch"), exp.early_stopping.monitor if exp.early_stopping else None
+    if best is None:             # no early stopping: the epoch of the lowest validation (or training) loss
+        watched = "val_loss" if any(r["val_loss"] is not None for r in h) else "loss"
+        scored = [r for r in h if r[watched] is not None]
+        best = min(scored, key=lambda r: r[watched])["epoch"] if scored else None
+    rows, step = shown_epochs(h, best)
+    for i in rows:
+        r = h[i]
+        table.add_row(*[str(r["epoch"]) if k == "epoch" else fmt_value(r[k], ROW_FORMATS.get(k, ".4f")) for k in columns],
+                      style="bold" if r["epoch"] == best and len(rows) < len(h) else None)
+    if len(rows) < len(h):
+        table.caption = (f"{len(rows)} of {len(h)} epochs: every {_ordinal(step)}, the last and the best {watched} "
+                         "(bold); history.csv has them all")
     console.print(table)
-    for line in story(exp, run.events, m):
+    for line in shown_story(story(exp, run.events, m)):
         console.print(safe(line))
     cm, names = m.get("confusion_matrix"), m.get("class_names")
     if cm and names:
