@@ -118,6 +118,10 @@ def _ordinal(n: int) -> str:
     return "epoch" if n == 1 else f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+#: the marks of the second and later curves of a plot where colour is off (the first is a braille line)
+PLAIN_MARKS = "•+*%#"
+
+
 def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bool) -> str:
     plt.clear_figure()
     plt.plotsize(width, 14)
@@ -128,10 +132,11 @@ def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bo
     n = max((len(ys) for _, ys, _ in series), default=1)
     step = max(1, -(-n // 8))
     plt.xticks(list(range(1, n + 1, step)))
-    for label, ys, c in series:
+    for k, (label, ys, c) in enumerate(series):
         pts = [(i + 1, v) for i, v in enumerate(ys) if v is not None]
-        if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker="braille",
+        if pts:       # without colour the curves differ by their marks: a braille line, then symbols
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label,
+                     marker="braille" if color or k == 0 else PLAIN_MARKS[(k - 1) % len(PLAIN_MARKS)],
                      color=c if color else None)
     text = plt.build()
     return text if color else plt.uncolorize(text)  # plotext leaves reset codes even in its clear theme

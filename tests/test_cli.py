@@ -84,6 +84,9 @@ def test_report_honours_no_color(tmp_path):
     import re
 
     assert not re.search(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[0-9;]+)m", plain.stdout), "NO_COLOR: no colour codes"
+    # one grey for both curves: their marks tell train from validation, in the legend and the plot
+    legend = dict((m.group(2), m.group(1)) for m in re.finditer(r"(\S\S) (train|validation)\b", plain.stdout))
+    assert legend.keys() == {"train", "validation"} and legend["train"] != legend["validation"], legend
 
 
 def test_presets_columns_never_run_together():

@@ -73,3 +73,37 @@ async def test_no_color_draws_readable_greys_and_saves_nothing(tmp_path, monkeyp
         await pilot.pause(0.2)
         assert_readable(app, "help")
     assert load_settings().get("theme") == chosen, "the NO_COLOR session changed the saved theme"
+
+
+def legend_marks(text: str) -> dict[str, str]:
+    """Each curve's mark as the plot's legend shows it: the two characters before its label."""
+    import re
+
+    return {m.group(2): m.group(1) for m in re.finditer(r"(\S\S) (train|validation)\b", text)}
+
+
+@pytest.mark.asyncio
+async def test_no_color_tells_the_curves_apart_by_their_marks(tmp_path, monkeypatch):
+    """In greys, train and validation were the same braille line in the same grey: the legend
+    could not say which was which. Without colour, validation is drawn in dots."""
+    from textual_plotext import PlotextPlot
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    exp = engine.with_overrides(engine.presets.load_preset("digits"), epochs=3)
+    marks = {}
+    for plain in (False, True):
+        if plain:
+            monkeypatch.setenv("NO_COLOR", "1")
+        app = make_app(experiment=exp)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("t")
+            await wait_until(pilot, lambda: hasattr(app.screen, "running") and not app.screen.running)
+            await pilot.pause(0.3)
+            plot = app.screen.query_one("#plot-loss", PlotextPlot)
+            text = plot.render().plain
+            marks[plain] = legend_marks(text)
+            body = "".join(line[5:] for line in text.splitlines()[2:-3])    # inside the frame, below the legend
+            if plain:
+                assert "•" in body, "validation's dots are on the plot"
+    assert marks[False]["train"] == marks[False]["validation"], "in colour both are lines (the colour tells)"
+    assert marks[True]["train"] != marks[True]["validation"], marks

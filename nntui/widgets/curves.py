@@ -11,6 +11,10 @@ from .axes import decade_ticks, epoch_ticks, log10
 
 #: colours of earlier runs overlaid for comparison
 EARLIER = ((150, 150, 150), (180, 130, 200), (120, 190, 170), (200, 190, 120))
+#: where colour is off (NO_COLOR: one grey for every curve), the curves differ by their marks:
+#: train a braille line, validation dots, earlier runs these symbols
+PLAIN_VALIDATION = "dot"
+PLAIN_EARLIER = "+*%#"
 
 
 def downsample(xs: list, ys: list, width: int) -> tuple[list, list]:
@@ -64,6 +68,7 @@ class EpochPlot(Plot):
         self.remember(title, epochs, train, val, train_c, val_c, log=log, state=state, earlier=earlier, hint=hint,
                       markers=markers)
         mk = {"best": "^", "stop": "x", "no_improvement": "o", **(markers or {})}
+        plain = bool(getattr(self.app, "no_color", False))
         plt = self.plt
         plt.clear_figure()   # ticks too: the log axis labels its own
         plt.title(title + ("  (log)" if log else "") + hint)
@@ -75,13 +80,14 @@ class EpochPlot(Plot):
             shown += [p[1] for p in pts]
         vpts = [(x, ty(y)) for x, y in zip(epochs, val) if y is not None and ty(y) is not None]
         if vpts:
-            plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c, marker="braille", label="validation")
+            plt.plot([p[0] for p in vpts], [p[1] for p in vpts], color=val_c,
+                     marker=PLAIN_VALIDATION if plain else "braille", label="validation")
             shown += [p[1] for p in vpts]
         for label, xs, ys, i in earlier:
             pts = [(x, ty(y)) for x, y in zip(xs, ys) if y is not None and ty(y) is not None]
             if pts:
                 plt.plot([p[0] for p in pts], [p[1] for p in pts], color=EARLIER[i % len(EARLIER)],
-                         marker="dot", label=label)
+                         marker=PLAIN_EARLIER[i % len(PLAIN_EARLIER)] if plain else "dot", label=label)
                 shown += [p[1] for p in pts]
         if state is not None and vpts:
             by = dict(vpts)
