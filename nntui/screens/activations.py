@@ -10,11 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
-from textual_plotext import PlotextPlot
 
 from engine.nn.activations import make_activation
 
 from ..widgets.footer import KeyFooter
+from ..widgets.plot import PlotextPlot
 from ..widgets.titlebar import TitleBar
 
 #: the element-wise activations (softmax normalises a whole vector; for two classes it is sigmoid)

@@ -16,13 +16,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
 from engine.data.catalog import static_info
 from engine.reports.inspection import layer_colour, percent
 
 from ..widgets.axes import decade_ticks, epoch_ticks, log10, rgb
 from ..widgets.footer import KeyFooter
+from ..widgets.plot import PlotextPlot
 from ..widgets.titlebar import TitleBar
 from ..widgets.units import UnitGallery, units_shown, weights_text
 

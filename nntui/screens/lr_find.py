@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from ..lr_find_command import decade_ticks
 from ..widgets.footer import KeyFooter
+from ..widgets.plot import PlotextPlot
 from ..widgets.titlebar import TitleBar
 
 COLOURS = ((95, 175, 255), (255, 175, 95))

@@ -15,7 +15,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
 import engine
 from engine.atomic import folder_name
@@ -25,6 +24,7 @@ from engine.text import printable
 from ..messages import SearchProgress
 from ..widgets.axes import epoch_ticks
 from ..widgets.footer import KeyFooter
+from ..widgets.plot import PlotextPlot
 from ..widgets.titlebar import TitleBar
 
 #: a starter space for an experiment without one: the learning rate and the first layer's width

@@ -37,10 +37,22 @@ def epoch_ticks(epochs: list[int], width: int = 80) -> list[int]:
     return [first, *inner, last]
 
 
-def rgb(colour: str, fallback: tuple = (170, 170, 170)) -> tuple:
-    """"#rrggbb" as an (r, g, b) tuple for plotext; ``fallback`` for anything else."""
+#: the 16 ANSI colours by Textual's names, as plotext names them (its codes 0 to 15)
+ANSI_PLOTEXT = {"black": "black", "red": "red", "green": "green", "yellow": "orange", "blue": "blue",
+                "magenta": "magenta", "cyan": "cyan", "white": "gray+", "bright_black": "gray",
+                "bright_red": "red+", "bright_green": "green+", "bright_yellow": "orange+",
+                "bright_blue": "blue+", "bright_magenta": "magenta+", "bright_cyan": "cyan+",
+                "bright_white": "white"}
+
+
+def rgb(colour: str, fallback: tuple = (170, 170, 170)) -> tuple | str:
+    """A theme's colour for plotext: "#rrggbb" as an (r, g, b) tuple, an ANSI colour
+    ("ansi_bright_blue") as plotext's name of it (the terminal's own palette, as the ANSI theme
+    means); ``fallback`` for anything else."""
     if isinstance(colour, str) and colour.startswith("#") and len(colour) == 7:
         return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    if isinstance(colour, str) and colour.startswith("ansi_") and colour[5:] in ANSI_PLOTEXT:
+        return ANSI_PLOTEXT[colour[5:]]
     return fallback
 
 

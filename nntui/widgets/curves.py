@@ -5,9 +5,9 @@ rate per epoch. Each draws what it is given; the screen decides when."""
 from __future__ import annotations
 
 import numpy as np
-from textual_plotext import PlotextPlot
 
 from .axes import decade_ticks, epoch_ticks, log10
+from .plot import PlotextPlot
 
 #: colours of earlier runs overlaid for comparison
 EARLIER = ((150, 150, 150), (180, 130, 200), (120, 190, 170), (200, 190, 120))

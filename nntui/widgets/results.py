@@ -27,7 +27,7 @@ class ResultsPane(VerticalScroll):
     DEFAULT_CSS = "ResultsPane #roc { height: 16; display: none; } ResultsPane #roc.-shown { display: block; }"
 
     def compose(self) -> ComposeResult:
-        from textual_plotext import PlotextPlot
+        from .plot import PlotextPlot
 
         yield Static("The test metrics, confusion matrix, per-class precision, recall and F1 and the most "
                      "confident mistakes appear when the run ends.", id="results-text")
