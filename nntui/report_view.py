@@ -115,7 +115,7 @@ def shown_story(lines: list[str], limit: int = STORY_LINES) -> list[str]:
 
 
 def _ordinal(n: int) -> str:
-    return "epoch" if n == 1 else f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 #: the marks of the second and later curves of a plot where colour is off (the first is a braille line)
