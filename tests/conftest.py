@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 import engine
+
+
+def _wait_for_ui_idle():
+    """Pilot's wait after each key and click, with the UI thread's CPU time in place of the
+    process's. Textual waits (up to a second, twice a key) until the process's CPU time stops
+    advancing; while a run trains in its worker thread it never stops, and a key took 2 s and a
+    click 4 s of the suite's time. What a test waits for is the UI having handled the input:
+    the event loop's thread going idle, which this measures (time.thread_time on the thread
+    that awaits it, the loop's)."""
+    try:
+        import textual._wait as wait
+        import textual.app
+        import textual.pilot
+    except ImportError:
+        return
+
+    async def wait_for_idle(min_sleep: float = wait.SLEEP_GRANULARITY, max_sleep: float = 1) -> None:
+        import asyncio
+        start = time.monotonic()
+        while True:
+            cpu = time.thread_time()
+            await asyncio.sleep(wait.SLEEP_GRANULARITY)
+            elapsed = time.monotonic() - start
+            if elapsed >= max_sleep or (elapsed > min_sleep and time.thread_time() - cpu < wait.SLEEP_IDLE):
+                return
+
+    textual.app.wait_for_idle = textual.pilot.wait_for_idle = wait_for_idle
+
+
+_wait_for_ui_idle()
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FASHION = SHARED_DATA / "fashion-mnist"

@@ -149,8 +149,8 @@ def test_pruned_trials_really_stop_early(tmp_path, pruner):
 
 
 def test_an_interrupted_search_resumes_where_it_stopped(tmp_path):
-    # trials of about two seconds: the interrupt lands inside the second one, not between trials
-    path = experiment_file(tmp_path, samples=3000, epochs=200, trials=4)
+    # trials of about a second: the interrupt lands inside the second one, not between trials
+    path = experiment_file(tmp_path, samples=3000, epochs=100, trials=4)
     report = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "nntui.cli", "search", str(path), "--report", str(report)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
