@@ -3,6 +3,8 @@ count is known (so the right choice is known), then on the real BLAS through thr
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -24,18 +26,26 @@ class FakeBLAS:
 
 
 class Machine:
-    """A step's seconds per sample at each thread count, changeable mid-run (the load)."""
+    """A step's seconds per sample at each thread count, changeable mid-run (the load), and
+    the idle time of its CPUs as /proc/stat counts it: the cores neither the run's threads nor
+    the ``load`` (another process's busy threads) hold."""
 
-    def __init__(self, blas, cost):
+    def __init__(self, blas, cost, cpus=2, load=0):
         self.blas, self.cost, self.now = blas, dict(cost), 0.0
+        self.cpus, self.load, self.idle = cpus, load, 0.0
         self.at = []             # the thread count of every step
 
     def clock(self):
         return self.now
 
+    def idle_seconds(self):
+        return self.idle
+
     def step(self, x):
         self.at.append(self.blas.n)
-        self.now += self.cost[self.blas.n] * len(x)
+        dt = self.cost[self.blas.n] * len(x)
+        self.now += dt
+        self.idle += max(0, self.cpus - self.load - self.blas.n) * dt
         return 0.0, 0
 
 
@@ -46,21 +56,48 @@ def run(tuner, machine, seconds, batch=32):
         tuner.step(machine.step, x)
 
 
-def make(cost, cpus=2):
+def make(cost, cpus=2, load=0, idle=True):
     blas = FakeBLAS(cpus)
-    machine = Machine(blas, cost)
-    return T.ThreadTuner(cpus=cpus, clock=machine.clock, libraries=[blas]), machine, blas
+    machine = Machine(blas, cost, cpus, load)
+    tuner = T.ThreadTuner(cpus=cpus, clock=machine.clock, libraries=[blas],
+                          idle=machine.idle_seconds if idle else None)
+    return tuner, machine, blas
 
 
-def test_a_loaded_machine_settles_on_one_thread_and_wastes_little():
+@pytest.mark.parametrize("idle_known", [False, True])
+def test_a_loaded_machine_settles_on_one_thread_and_wastes_little(idle_known):
     # both cores held by another process: two threads 15 times slower (as measured on such a machine)
-    tuner, machine, _ = make({1: 1 / 6000, 2: 15 / 6000})
+    tuner, machine, _ = make({1: 1 / 6000, 2: 15 / 6000}, load=2, idle=idle_known)
     run(tuner, machine, 60)
     assert tuner.threads == 1
     slow = machine.at.count(2)
     assert slow / len(machine.at) < 0.005, tuner.record()
     # the time lost to the probes' slow steps, against one thread throughout
     assert slow * 14 * 32 / 6000 < 0.03 * 60
+    if idle_known:       # no core was ever free: two threads were never tried
+        assert slow == 0, tuner.record()
+
+
+def test_a_short_loaded_run_loses_nothing_to_probes():
+    # a run of a few seconds (the bench's): without the idle time, the probes at 0, 1 and 3 s
+    # cost a slow step each, 2 to 10% of such a run
+    tuner, machine, _ = make({1: 1 / 4000, 2: 8 / 4000}, load=2)
+    run(tuner, machine, 4)
+    assert machine.at.count(2) == 0
+    blind, machine, _ = make({1: 1 / 4000, 2: 8 / 4000}, load=2, idle=False)
+    run(blind, machine, 4)
+    assert machine.at.count(2) >= 2
+
+
+def test_the_idle_time_of_the_process_cpus_is_read_from_the_kernel():
+    meter = T.idle_meter()
+    if meter is None:
+        pytest.skip("no /proc/stat on this system")
+    import time
+    first = meter()
+    time.sleep(0.3)
+    # a sleeping process leaves its CPUs idle, unless other processes hold them all
+    assert 0 <= meter() - first <= 0.3 * len(os.sched_getaffinity(0)) + 0.05
 
 
 def test_a_quiet_machine_keeps_the_faster_many_threads():
@@ -76,9 +113,11 @@ def test_the_choice_follows_the_load_when_it_changes():
     assert tuner.threads == 2
     machine.cost[2] = 12 / 6000             # another process takes the cores
     machine.cost[1] = 1 / 6000
+    machine.load = 2
     run(tuner, machine, 2)
     assert tuner.threads == 1, "the step's drift should start a probe at once"
     machine.cost = {1: 1 / 30000, 2: 1 / 50000}   # and leaves
+    machine.load = 0
     run(tuner, machine, 5)
     assert tuner.threads == 2
 
@@ -108,9 +147,15 @@ def test_the_short_last_batch_is_not_timed():
     # per sample, a short batch looks slow; it must not decide anything
     tuner, machine, _ = make({1: 1 / 30000, 2: 1 / 50000})
     full, short = np.zeros((64, 1)), np.zeros((3, 1))
+
+    def slow_short_step(x):         # one second for three samples, at either count
+        machine.now += 1.0
+        machine.idle += machine.cpus - machine.blas.n
+        return 0.0, 0
+
     for _ in range(2000):
         tuner.step(machine.step, full)
-        tuner.step(lambda x: (machine.__setattr__("now", machine.now + 1.0), (0.0, 0))[1], short)
+        tuner.step(slow_short_step, short)
     assert tuner.threads == 2
 
 

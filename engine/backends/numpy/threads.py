@@ -6,7 +6,12 @@ several times faster (a 2-core machine with both cores busy: 350 to 850 samples/
 threads against 5,400 to 6,300 with one). No rule decided in advance is right on both, so the
 tuner times real training steps (no extra work) at each candidate count, keeps the fastest,
 and looks again: soon after the start, then at doubling intervals while the choice holds, and
-at once when the step's time drifts away from what was measured (the load changed).
+at once when the step's time drifts away from what was measured (the load changed). A probe of
+more threads than the current count is made only when the CPUs the process may use were idle
+for at least half a core per extra thread over the last tenths of a second (Linux's /proc/stat): on a
+loaded machine each such probe costs a step several times slower than the chosen one, and
+extra threads cannot win where no core is free; where the idle time cannot be read, the probe is
+made as before.
 
 The BLAS's thread count is process-wide (threadpoolctl sets it); the run restores it at the
 end. Results at different thread counts differ in float32 rounding (OpenBLAS splits its
@@ -47,11 +52,49 @@ WINDOW_SECONDS = 0.5
 DRIFT_UP = 2.5
 DRIFT_DOWN = 1.5
 ENV_FIXED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: the idle time of the process's CPUs is sampled every IDLE_EVERY seconds and judged over the
+#: last IDLE_SPAN to 3 IDLE_SPAN of them (the kernel counts it in ticks of 10 ms per CPU, so a
+#: tenth of a second measures it to a tenth of a core); more threads than
+#: the current count are probed only with IDLE_PER_THREAD idle cores for each extra one; a probe
+#: put off for want of them is looked at again after FIRST_INTERVAL (costs nothing: no step runs
+#: at another count)
+IDLE_EVERY = 0.1
+IDLE_SPAN = 0.1
+IDLE_PER_THREAD = 0.5
 
 
 def candidates(cpus: int) -> list[int]:
     """1, the CPUs the process may use, and a quarter and a half of them on bigger machines."""
     return sorted({1, max(1, cpus // 4), max(1, cpus // 2), cpus})
+
+
+def idle_meter() -> Callable[[], float] | None:
+    """A function giving the idle seconds so far of the CPUs this process may use, summed
+    (Linux's /proc/stat: idle and iowait ticks of each CPU in the affinity mask); None where
+    they cannot be read (no /proc/stat: macOS, Windows)."""
+    try:
+        allowed = os.sched_getaffinity(0)
+        tick = os.sysconf("SC_CLK_TCK")
+        with open("/proc/stat", "rb") as f:
+            f.read()
+    except (AttributeError, OSError, ValueError):
+        return None
+    names = {f"cpu{i}".encode() for i in allowed}
+
+    def idle_seconds() -> float:
+        ticks = 0
+        try:
+            with open("/proc/stat", "rb") as f:
+                for line in f:
+                    if line.startswith(b"cpu"):
+                        fields = line.split()
+                        if fields[0] in names:
+                            ticks += int(fields[4]) + int(fields[5])
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+        return ticks / tick
+
+    return idle_seconds
 
 
 def _blas():
@@ -65,8 +108,10 @@ class ThreadTuner:
     thread count to hold for the run; ``None`` tunes among ``candidates(cpus)``."""
 
     def __init__(self, cpus: int | None = None, fixed: int | None = None, clock: Callable[[], float] = time.perf_counter,
-                 libraries=None):
+                 libraries=None, idle: Callable[[], float] | None | str = "proc"):
         self.clock = clock
+        self.idle = (idle_meter() if fixed is None else None) if idle == "proc" else idle
+        self.idle_marks: deque[tuple[float, float]] = deque()   # (clock, idle seconds) IDLE_EVERY apart
         self.libraries = _blas() if libraries is None else libraries
         self.original = [lib.get_num_threads() for lib in self.libraries]
         self.original_split = parallel.ENABLED
@@ -116,11 +161,14 @@ class ThreadTuner:
             self.steps[self.threads] += 1
             return fn(x, *args)
         self.batch = n
+        t0 = self.clock()
+        if self.idle is not None and (not self.idle_marks or t0 - self.idle_marks[-1][0] >= IDLE_EVERY):
+            self._mark_idle(t0)
         if not self.queue and self.trained >= self.next_probe and self.steps:   # the very first step warms up
-            self._start_probe()
+            self._start_probe(t0)
         if self.queue:
             self._set(self.queue[0])
-        t0 = self.clock()
+            t0 = self.clock()
         out = fn(x, *args)
         dt = self.clock() - t0
         self.trained += dt
@@ -131,9 +179,36 @@ class ThreadTuner:
             self._watch(dt, n)
         return out
 
-    def _start_probe(self) -> None:
-        """Time the current count first (no switch), then the others."""
-        self.queue = [self.threads] + [n for n in self.options if n != self.threads]
+    def _mark_idle(self, now: float) -> None:
+        self.idle_marks.append((now, self.idle()))
+        while len(self.idle_marks) > 2 and now - self.idle_marks[1][0] >= 2 * IDLE_SPAN:
+            self.idle_marks.popleft()
+
+    def idle_cores(self, now: float) -> float | None:
+        """Cores idle on average over the last IDLE_SPAN or so; None when unknown or not yet
+        measured over IDLE_SPAN."""
+        if self.idle is None or not self.idle_marks:
+            return None
+        then, idle_then = self.idle_marks[0]
+        if now - then < IDLE_SPAN:
+            return None
+        idle = (self.idle() - idle_then) / (now - then)
+        return idle if idle == idle else None        # nan: /proc/stat went away
+
+    def _start_probe(self, now: float) -> None:
+        """Time the current count first (no switch), then the others: more threads only where
+        cores are idle for them."""
+        others = [n for n in self.options if n != self.threads]
+        if self.idle is not None and any(n > self.threads for n in others):
+            idle = self.idle_cores(now)
+            if idle is None and self.trained < IDLE_SPAN:      # the run's start: measure first
+                return
+            if idle is not None:
+                others = [n for n in others if n < self.threads or idle >= IDLE_PER_THREAD * (n - self.threads)]
+                if not others:                                 # no core free: look again soon
+                    self.next_probe = self.trained + FIRST_INTERVAL
+                    return
+        self.queue = [self.threads] + others
         self.timings = {}
 
     def _probed(self, dt: float, n: int) -> None:
