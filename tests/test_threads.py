@@ -41,11 +41,13 @@ class Machine:
     def idle_seconds(self):
         return self.idle
 
+    def spend(self, seconds):
+        self.now += seconds
+        self.idle += max(0, self.cpus - self.load - self.blas.n) * seconds
+
     def step(self, x):
         self.at.append(self.blas.n)
-        dt = self.cost[self.blas.n] * len(x)
-        self.now += dt
-        self.idle += max(0, self.cpus - self.load - self.blas.n) * dt
+        self.spend(self.cost[self.blas.n] * len(x))
         return 0.0, 0
 
 
@@ -149,8 +151,7 @@ def test_the_short_last_batch_is_not_timed():
     full, short = np.zeros((64, 1)), np.zeros((3, 1))
 
     def slow_short_step(x):         # one second for three samples, at either count
-        machine.now += 1.0
-        machine.idle += machine.cpus - machine.blas.n
+        machine.spend(1.0)
         return 0.0, 0
 
     for _ in range(2000):

@@ -6,12 +6,12 @@ several times faster (a 2-core machine with both cores busy: 350 to 850 samples/
 threads against 5,400 to 6,300 with one). No rule decided in advance is right on both, so the
 tuner times real training steps (no extra work) at each candidate count, keeps the fastest,
 and looks again: soon after the start, then at doubling intervals while the choice holds, and
-at once when the step's time drifts away from what was measured (the load changed). A probe of
-more threads than the current count is made only when the CPUs the process may use were idle
-for at least half a core per extra thread over the last tenths of a second (Linux's /proc/stat): on a
-loaded machine each such probe costs a step several times slower than the chosen one, and
-extra threads cannot win where no core is free; where the idle time cannot be read, the probe is
-made as before.
+at once when the step's time drifts away from what was measured (the load changed). More
+threads than the current count are probed only where the CPUs the process may use were idle
+for at least half a core per extra thread over the last tenths of a second (Linux's
+/proc/stat): on a loaded machine each such probe costs a step several times slower than the
+chosen one, and extra threads cannot win where no core is free. Where the idle time cannot be
+read, every probe is made.
 
 The BLAS's thread count is process-wide (threadpoolctl sets it); the run restores it at the
 end. Results at different thread counts differ in float32 rounding (OpenBLAS splits its
@@ -54,10 +54,9 @@ DRIFT_DOWN = 1.5
 ENV_FIXED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 #: the idle time of the process's CPUs is sampled every IDLE_EVERY seconds and judged over the
 #: last IDLE_SPAN to 3 IDLE_SPAN of them (the kernel counts it in ticks of 10 ms per CPU, so a
-#: tenth of a second measures it to a tenth of a core); more threads than
-#: the current count are probed only with IDLE_PER_THREAD idle cores for each extra one; a probe
-#: put off for want of them is looked at again after FIRST_INTERVAL (costs nothing: no step runs
-#: at another count)
+#: tenth of a second measures it to a tenth of a core); more threads than the current count
+#: are probed only with IDLE_PER_THREAD idle cores for each extra one; a probe put off for want
+#: of them is looked at again after FIRST_INTERVAL (costs nothing: no step runs at another count)
 IDLE_EVERY = 0.1
 IDLE_SPAN = 0.1
 IDLE_PER_THREAD = 0.5
@@ -73,13 +72,10 @@ def idle_meter() -> Callable[[], float] | None:
     (Linux's /proc/stat: idle and iowait ticks of each CPU in the affinity mask); None where
     they cannot be read (no /proc/stat: macOS, Windows)."""
     try:
-        allowed = os.sched_getaffinity(0)
+        names = {f"cpu{i}".encode() for i in os.sched_getaffinity(0)}
         tick = os.sysconf("SC_CLK_TCK")
-        with open("/proc/stat", "rb") as f:
-            f.read()
     except (AttributeError, OSError, ValueError):
         return None
-    names = {f"cpu{i}".encode() for i in allowed}
 
     def idle_seconds() -> float:
         ticks = 0
@@ -94,6 +90,8 @@ def idle_meter() -> Callable[[], float] | None:
             return float("nan")
         return ticks / tick
 
+    if idle_seconds() != idle_seconds():     # nan: no /proc/stat here
+        return None
     return idle_seconds
 
 
