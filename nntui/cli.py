@@ -21,11 +21,7 @@ def _number_or_word(value: str) -> int | str:
         return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nntui", description="Build, train and understand MLPs in the terminal.")
-    p.add_argument("--version", action="version", version=f"nntui {__version__}")
-    sub = p.add_subparsers(dest="command")
-    t = sub.add_parser("train", help="train an experiment headless and save the run folder")
+def _args_train(t: argparse.ArgumentParser) -> None:
     t.add_argument("experiment", nargs="?", help="experiment TOML file")
     t.add_argument("--preset", help="a built-in experiment instead of a file (see: nntui presets)")
     t.add_argument("--report", metavar="DIR", help="the run folder (default: runs/<timestamp>-<name>); "
@@ -47,9 +43,13 @@ def _parser() -> argparse.ArgumentParser:
                         "into the run's events and report")
     t.add_argument("--quiet", action="store_true", help="only the final line")
     t.add_argument("--json", action="store_true", help="every event as one JSON object per line on stdout")
-    r = sub.add_parser("report", help="show a saved run in the terminal, or compare several")
+
+
+def _args_report(r: argparse.ArgumentParser) -> None:
     r.add_argument("folders", nargs="+", metavar="DIR")
-    s = sub.add_parser("search", help="hyperparameter search over the experiment's [search] table (Optuna)")
+
+
+def _args_search(s: argparse.ArgumentParser) -> None:
     s.add_argument("experiment", help="experiment TOML file with a [search] table")
     s.add_argument("--trials", type=int, help="the study's number of trials (overrides search.trials)")
     s.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
@@ -58,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--study", help="the study's name in the storage (default: the experiment's name)")
     s.add_argument("--report", metavar="DIR", help="the search folder (default: searches/<name>); run the same "
                                                    "command again to resume")
-    o = sub.add_parser("optimizers", help="optimizers' paths on a 2D test surface (the engine's own optimizers), "
-                                          "as a table, or an SVG and CSVs with --out")
+
+
+def _args_optimizers(o: argparse.ArgumentParser) -> None:
     o.add_argument("--surface", default="quadratic",
                    help="quadratic (default), rosenbrock, beale, saddle or plateau")
     o.add_argument("--optimizers", help="comma-separated (default: all of them, momentum and nesterov included)")
@@ -70,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--schedule", help="a learning-rate schedule with its defaults, one step an epoch "
                                       "(exponential, inverse_time, step, cyclical, cosine_restarts)")
     o.add_argument("--out", metavar="DIR", help="write surface.svg and one CSV a path (step,x,y,loss,lr) there")
-    f = sub.add_parser("lr-find", help="the learning-rate finder: the loss over an exponential sweep of the rate "
-                                      "from fresh weights, and the suggested rate")
+
+
+def _args_lr_find(f: argparse.ArgumentParser) -> None:
     f.add_argument("experiment", nargs="?", help="experiment TOML file")
     f.add_argument("--preset", help="a built-in experiment instead of a file")
     f.add_argument("--steps", type=int, default=200, help="steps of the sweep (default 200)")
@@ -80,29 +82,66 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--batch-sizes", metavar="B,B", help="sweep at each of these batch sizes, overlaid "
                                                         "(default: the experiment's)")
     f.add_argument("--json", action="store_true", help="every point and the suggestions as JSON")
-    b = sub.add_parser("backprop", help="backpropagation for one sample and one weight, written out: the "
-                                        "forward pass, the chain rule's factors, finite differences, the update")
+
+
+def _args_backprop(b: argparse.ArgumentParser) -> None:
     b.add_argument("experiment", nargs="?", help="experiment TOML file (default: a 2-3-2 tanh network on moons)")
     b.add_argument("--layer", type=int, default=0, help="the dense layer (stack numbering, default 0)")
     b.add_argument("--unit", type=int, default=0, help="the unit of that layer (default 0)")
     b.add_argument("--weight", type=int, default=0, help="which of the unit's inputs (default 0)")
     b.add_argument("--sample", type=int, default=0, help="the training set's row (default 0)")
-    x = sub.add_parser("export", help="the experiment as a runnable PyTorch, Keras or MLX script")
+
+
+def _args_export(x: argparse.ArgumentParser) -> None:
     x.add_argument("experiment", nargs="?", help="experiment TOML file")
     x.add_argument("--preset", help="a built-in experiment instead of a file")
     x.add_argument("--to", required=True, choices=["pytorch", "keras", "mlx"], help="the framework")
     x.add_argument("-o", "--output", metavar="FILE.py", help="write the script there (default: print it)")
     x.add_argument("--standalone", action="store_true",
                    help="read the data inline (NPZ, CSV, IDX files) instead of through nntui's engine.load_data")
-    w = sub.add_parser("serve", help="the app in a browser (textual-serve), on 127.0.0.1 unless told otherwise")
+
+
+def _args_serve(w: argparse.ArgumentParser) -> None:
     w.add_argument("experiment", nargs="?", help="experiment TOML file to open")
     w.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=int, default=8000, help="the port (default 8000)")
-    sub.add_parser("presets", help="list the built-in experiments")
-    d = sub.add_parser("datasets", help="list the built-in datasets (and what is cached), or fetch one")
+
+
+def _args_datasets(d: argparse.ArgumentParser) -> None:
     d.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download a dataset ahead of time")
     d.add_argument("name", nargs="?", help="the dataset to fetch (fashion-mnist or mnist)")
     d.add_argument("--mirror", help="a base URL to try before the built-in mirrors")
+
+
+#: each command's one-line help and the function that adds its arguments
+SUBCOMMANDS = {
+    "train": ("train an experiment headless and save the run folder", _args_train),
+    "report": ("show a saved run in the terminal, or compare several", _args_report),
+    "search": ("hyperparameter search over the experiment's [search] table (Optuna)", _args_search),
+    "optimizers": ("optimizers' paths on a 2D test surface (the engine's own optimizers), "
+                   "as a table, or an SVG and CSVs with --out", _args_optimizers),
+    "lr-find": ("the learning-rate finder: the loss over an exponential sweep of the rate "
+                "from fresh weights, and the suggested rate", _args_lr_find),
+    "backprop": ("backpropagation for one sample and one weight, written out: the "
+                 "forward pass, the chain rule's factors, finite differences, the update", _args_backprop),
+    "export": ("the experiment as a runnable PyTorch, Keras or MLX script", _args_export),
+    "serve": ("the app in a browser (textual-serve), on 127.0.0.1 unless told otherwise", _args_serve),
+    "presets": ("list the built-in experiments", None),
+    "datasets": ("list the built-in datasets (and what is cached), or fetch one", _args_datasets),
+}
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `only`, just that command's (the one argv names): argparse
+    sizes its help to the terminal for every argument it is given, some 5 ms for all commands'."""
+    p = argparse.ArgumentParser(prog="nntui", description="Build, train and understand MLPs in the terminal.")
+    p.add_argument("--version", action="version", version=f"nntui {__version__}")
+    sub = p.add_subparsers(dest="command")
+    for name, (text, add_arguments) in SUBCOMMANDS.items():
+        if only in (None, name):
+            s = sub.add_parser(name, help=text)
+            if add_arguments is not None:
+                add_arguments(s)
     return p
 
 
@@ -168,7 +207,7 @@ def _presets() -> int:
     return EXIT_OK
 
 
-COMMANDS = ("train", "search", "report", "presets", "datasets", "optimizers", "lr-find", "backprop", "export", "serve")
+COMMANDS = tuple(SUBCOMMANDS)
 
 
 def _tui(path: str | None) -> int:
@@ -212,7 +251,7 @@ def _dispatch(argv: list[str]) -> int:
         if first.endswith(".toml") or Path(first).is_file():
             return _tui(first)
         return _unknown(first)
-    args = _parser().parse_args(argv)
+    args = _parser(first if first in COMMANDS else None).parse_args(argv)
     if args.command == "train":
         from .headless import train_command
 

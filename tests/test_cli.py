@@ -148,3 +148,25 @@ def test_presets_show_the_lectures_figure_beside_nntuis_recorded_run():
     bn = recorded["lecture-batchnorm-dropout"]
     assert f"maximum validation accuracy 0.8902 at epoch 49; nntui: {bn['value']:.4f} at epoch {bn['epoch']}, " \
         f"seed {bn['seed']}" in text
+
+
+@pytest.mark.parametrize("command", ["train", "report", "search", "optimizers", "lr-find", "backprop", "export",
+                                     "serve", "presets", "datasets"])
+def test_a_commands_own_parser_reads_as_the_whole_one(command):
+    """`nntui CMD ...` builds only CMD's parser (the rest cost ~10 ms of argparse sizing help to the
+    terminal): its usage, help and defaults must be what the whole parser gives for CMD."""
+    import argparse
+
+    from nntui import cli
+
+    def sub(parser):
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return action.choices
+
+    whole, own = sub(cli._parser()), sub(cli._parser(command))
+    assert list(own) == [command] and command in whole
+    assert own[command].format_help() == whole[command].format_help()
+    shape = lambda p: [(a.dest, a.option_strings, a.default, a.nargs, a.required, a.choices, a.type)  # noqa: E731
+                       for a in p._actions]
+    assert shape(own[command]) == shape(whole[command])
+    assert set(cli.COMMANDS) == set(whole)
