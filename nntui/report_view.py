@@ -187,19 +187,47 @@ def boundary_text(run: RunFiles, color: bool):
             m = terminal_boundary(engine.load_model(run.folder / "model.npz"), engine.load_data(run.experiment.data))
         except (engine.SpecError, engine.DataError, OSError):
             return None
-    text = Text()
     if color:
-        img = m["colour"]
-        for r in range(MAP_ROWS):
-            for t, b in zip(img[2 * r], img[2 * r + 1]):
-                text.append("▀", style=f"rgb({t[0]},{t[1]},{t[2]}) on rgb({b[0]},{b[1]},{b[2]})")
-            text.append("\n")
-    else:
-        n = len(CLASS_SYMBOLS)
-        for cls, sure in zip(m["classes"], m["sure"]):
-            text.append("".join(CLASS_SYMBOLS[c % n].upper() if s else CLASS_SYMBOLS[c % n]
-                                for c, s in zip(cls, sure)) + "\n")
+        return HalfBlocks(m["colour"])
+    text = Text()
+    n = len(CLASS_SYMBOLS)
+    for cls, sure in zip(m["classes"], m["sure"]):
+        text.append("".join(CLASS_SYMBOLS[c % n].upper() if s else CLASS_SYMBOLS[c % n]
+                            for c, s in zip(cls, sure)) + "\n")
     return text
+
+
+class HalfBlocks:
+    """An image as rich renders it: a cell an upper half block, its colour the upper pixel and
+    its ground the lower one. It hands rich one Style per colour pair, made once, instead of a
+    style string per cell to parse and a span per cell to lay out."""
+
+    def __init__(self, image: list[list[list[int]]]):
+        self.image = image
+
+    def __rich_console__(self, console, options):
+        from rich.color import Color
+        from rich.segment import Segment
+        from rich.style import Style
+
+        colors: dict[tuple, Color] = {}
+        styles: dict[tuple, Style] = {}
+        for upper, lower in zip(self.image[0::2], self.image[1::2]):
+            for t, b in zip(upper, lower):
+                t, b = tuple(t), tuple(b)
+                style = styles.get((t, b))
+                if style is None:
+                    fg, bg = (colors.get(p) or colors.setdefault(p, Color.from_rgb(*p)) for p in (t, b))
+                    style = styles[t, b] = Style(color=fg, bgcolor=bg)
+                yield Segment("\u2580", style)
+            yield Segment.line()
+        yield Segment.line()   # a blank line under it, as under the symbols' map
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        width = len(self.image[0]) if self.image else 0
+        return Measurement(width, width)
 
 
 def _boundaries(console, runs: list[RunFiles], color: bool) -> None:

@@ -93,3 +93,36 @@ def test_the_report_draws_the_saved_map_without_the_model(two_runs, tmp_path):
         else:
             (bare / "boundary.json").write_text(damage)
         assert nntui("report", bare).stdout.splitlines()[1:] == expected
+
+
+@pytest.mark.parametrize("colorterm", ["truecolor", ""])
+def test_the_coloured_map_is_the_saved_pixels_two_a_cell(two_runs, colorterm):
+    """In colour each cell of the map is an upper half block: its colour the upper pixel of
+    boundary.json's image, its ground the lower one (in a 256-colour terminal, each the nearest of
+    the palette, as rich picks it for any colour)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from rich.color import Color, ColorSystem
+
+    folder = two_runs[0]
+    image = json.loads((folder / "boundary.json").read_text())["colour"]
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env.update(FORCE_COLOR="1", COLUMNS="100", TERM="xterm-256color", PYTHONUNBUFFERED="1", COLORTERM=colorterm)
+    r = subprocess.run([sys.executable, "-m", "nntui", "report", str(folder)], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if "\u2580" in line]
+    assert len(rows) == len(image) // 2
+    cells = [re.findall(r"\x1b\[([\d;]+)m\u2580", row) for row in rows]
+    system = ColorSystem.TRUECOLOR if colorterm else ColorSystem.EIGHT_BIT
+
+    def codes(upper, lower):
+        fg, bg = (Color.from_rgb(*p).downgrade(system) for p in (upper, lower))
+        return ";".join([*fg.get_ansi_codes(foreground=True), *bg.get_ansi_codes(foreground=False)])
+
+    expected = [[codes(t, b) for t, b in zip(image[2 * i], image[2 * i + 1])] for i in range(len(rows))]
+    assert cells == expected
+    assert any(len(set(row)) > 3 for row in cells)     # the picture, not one colour
