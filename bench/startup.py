@@ -29,6 +29,9 @@ def first_screen(started: float) -> float:
     process) to the builder's first frame (the first screenful Textual hands to its driver;
     headless, the driver then writes nothing). Not the process's create_time: Linux counts it
     from a boot time rounded to the second, a constant error of up to a second."""
+    from nntui.startup import hold
+
+    hold()                  # what nntui.cli.main does first
     from textual.app import App
 
     from nntui.app import make_app

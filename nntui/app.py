@@ -18,7 +18,7 @@ from engine.backends.plan import check_model_fits
 from engine.spec import read_toml_table
 from engine.text import printable
 
-from . import themes
+from . import startup, themes
 from .draft import Draft, default_experiment
 from .messages import DraftChanged
 from .screens.build import BuildScreen
@@ -94,6 +94,7 @@ class NNTuiApp(App):
         collection over it took about 100 ms, in the middle of a key's response."""
         gc.collect()
         gc.freeze()
+        startup.settle()      # the command line's start-up threshold back to Python's own
 
     def watch_theme(self, name: str) -> None:
         if getattr(self, "_starting", True):   # the start-up choice (settings or NO_COLOR): nothing to save

@@ -296,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     (NNTUI_DEBUG=1 shows one for an unexpected error)."""
     import os
 
+    from .startup import hold
+
+    hold()
     argv = sys.argv[1:] if argv is None else argv
     try:
         return _dispatch(argv)

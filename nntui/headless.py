@@ -18,6 +18,7 @@ from engine.text import printable
 from .exits import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK  # noqa: F401
 from .interrupts import StopSignals
 from .lines import event_line, fitted_epoch_line
+from .startup import settle
 
 
 class PlainDisplay:
@@ -210,6 +211,7 @@ def _run(args, exp, folder: Path, checkpoint=None, source: str | None = None) ->
             silence_stdout()
             shown[0] = lambda e: None
 
+    settle()
     with signals:
         try:
             result = engine.train(exp, on_event=sink, data=data, model=model, control=control,

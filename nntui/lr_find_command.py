@@ -68,6 +68,9 @@ def lr_find_command(args) -> int:
     except ValueError as exc:       # SpecError and DataError; int() of a bad --batch-sizes
         return bad(exc if isinstance(exc, (engine.SpecError, engine.DataError)) else
                    f"--batch-sizes: positive whole numbers, comma-separated, got {args.batch_sizes!r}")
+    from .startup import settle
+
+    settle()
     try:
         results = [lr_find(exp, data, batch_size=b, start=args.start_lr, end=args.end_lr, steps=args.steps)
                    for b in sizes]

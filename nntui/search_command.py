@@ -92,10 +92,13 @@ def _announce(study, exp, seen: set) -> None:
 def _in_process(args, exp, study, storage, study_name, report) -> bool:
     from engine.search import Worker
 
+    from .startup import settle
+
     worker = Worker(exp, study, report)
     signals = StopSignals(lambda name: worker.control.stop(),
                           "stopping this trial; its values go back to the study (run the same command to resume)")
     seen = {r.number for r in study.get_trials(deepcopy=False)}
+    settle()
     with signals:
         while not worker.control.stop_requested:
             if not worker.run(limit=1):

@@ -36,6 +36,9 @@ def serve_command(args) -> int:
     command = " ".join(shlex.quote(part) for part in
                        [sys.executable, "-m", "nntui", *([args.experiment] if args.experiment else [])])
     print(f"nntui: serving the app at http://{args.host}:{args.port} (Ctrl+C stops)", file=sys.stderr, flush=True)
+    from .startup import settle
+
+    settle()
     try:
         Server(command, host=args.host, port=args.port, title="nntui").serve()
     except OSError as exc:
