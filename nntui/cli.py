@@ -208,6 +208,9 @@ def _presets() -> int:
 
 
 COMMANDS = tuple(SUBCOMMANDS)
+#: the commands that read, or write each file whole (atomically) before they return: their end
+#: leaves what they made out of the interpreter's last collection (startup.leaving)
+BRIEF = ("report", "presets", "datasets", "export", "backprop", "optimizers")
 
 
 def _tui(path: str | None) -> int:
@@ -294,12 +297,22 @@ def _dispatch(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """The command line; whatever happens, a message and an exit code, never a traceback
     (NNTUI_DEBUG=1 shows one for an unexpected error)."""
+    from . import startup
+
+    as_program = argv is None          # the process is this command (not a call from Python)
+    argv = sys.argv[1:] if argv is None else argv
+    startup.hold()
+    try:
+        return _guarded(argv)
+    finally:
+        startup.release()
+        if as_program and argv[:1] and argv[0] in BRIEF:
+            startup.leaving()
+
+
+def _guarded(argv: list[str]) -> int:
     import os
 
-    from .startup import hold
-
-    hold()
-    argv = sys.argv[1:] if argv is None else argv
     try:
         return _dispatch(argv)
     except BrokenPipeError:

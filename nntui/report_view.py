@@ -206,19 +206,31 @@ class HalfBlocks:
         self.image = image
 
     def __rich_console__(self, console, options):
-        from rich.color import Color
+        from rich.color import Color, ColorSystem
+        from rich.console import COLOR_SYSTEMS
         from rich.segment import Segment
         from rich.style import Style
 
+        # A terminal of 256 (or 16) colours shows each pixel as the palette colour rich picks for it;
+        # made here, once a pixel, the map's 441 colour pairs are some 30 styles instead
+        system = COLOR_SYSTEMS.get(console.color_system)
+        palette = system in (ColorSystem.EIGHT_BIT, ColorSystem.STANDARD)
         colors: dict[tuple, Color] = {}
         styles: dict[tuple, Style] = {}
+
+        def color(p: tuple) -> Color:
+            c = colors.get(p)
+            if c is None:
+                c = Color.from_rgb(*p)
+                colors[p] = c = Color.from_ansi(c.downgrade(system).number) if palette else c
+            return c
+
         for upper, lower in zip(self.image[0::2], self.image[1::2]):
             for t, b in zip(upper, lower):
-                t, b = tuple(t), tuple(b)
-                style = styles.get((t, b))
+                fg, bg = color(tuple(t)), color(tuple(b))
+                style = styles.get((fg, bg))
                 if style is None:
-                    fg, bg = (colors.get(p) or colors.setdefault(p, Color.from_rgb(*p)) for p in (t, b))
-                    style = styles[t, b] = Style(color=fg, bgcolor=bg)
+                    style = styles[fg, bg] = Style(color=fg, bgcolor=bg)
                 yield Segment("\u2580", style)
             yield Segment.line()
         yield Segment.line()   # a blank line under it, as under the symbols' map

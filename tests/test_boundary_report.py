@@ -95,11 +95,12 @@ def test_the_report_draws_the_saved_map_without_the_model(two_runs, tmp_path):
         assert nntui("report", bare).stdout.splitlines()[1:] == expected
 
 
-@pytest.mark.parametrize("colorterm", ["truecolor", ""])
-def test_the_coloured_map_is_the_saved_pixels_two_a_cell(two_runs, colorterm):
+@pytest.mark.parametrize("term, colorterm", [("xterm-256color", "truecolor"), ("xterm-256color", ""),
+                                             ("xterm-16color", "")])
+def test_the_coloured_map_is_the_saved_pixels_two_a_cell(two_runs, term, colorterm):
     """In colour each cell of the map is an upper half block: its colour the upper pixel of
-    boundary.json's image, its ground the lower one (in a 256-colour terminal, each the nearest of
-    the palette, as rich picks it for any colour)."""
+    boundary.json's image, its ground the lower one (in a terminal of 256 or 16 colours, each the
+    palette's colour that rich picks for it, as for any colour)."""
     import json
     import os
     import subprocess
@@ -110,14 +111,15 @@ def test_the_coloured_map_is_the_saved_pixels_two_a_cell(two_runs, colorterm):
     folder = two_runs[0]
     image = json.loads((folder / "boundary.json").read_text())["colour"]
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
-    env.update(FORCE_COLOR="1", COLUMNS="100", TERM="xterm-256color", PYTHONUNBUFFERED="1", COLORTERM=colorterm)
+    env.update(FORCE_COLOR="1", COLUMNS="100", TERM=term, PYTHONUNBUFFERED="1", COLORTERM=colorterm)
     r = subprocess.run([sys.executable, "-m", "nntui", "report", str(folder)], capture_output=True, text=True,
                        env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if "\u2580" in line]
     assert len(rows) == len(image) // 2
     cells = [re.findall(r"\x1b\[([\d;]+)m\u2580", row) for row in rows]
-    system = ColorSystem.TRUECOLOR if colorterm else ColorSystem.EIGHT_BIT
+    system = (ColorSystem.TRUECOLOR if colorterm else ColorSystem.EIGHT_BIT if "256" in term
+              else ColorSystem.STANDARD)
 
     def codes(upper, lower):
         fg, bg = (Color.from_rgb(*p).downgrade(system) for p in (upper, lower))
@@ -125,4 +127,4 @@ def test_the_coloured_map_is_the_saved_pixels_two_a_cell(two_runs, colorterm):
 
     expected = [[codes(t, b) for t, b in zip(image[2 * i], image[2 * i + 1])] for i in range(len(rows))]
     assert cells == expected
-    assert any(len(set(row)) > 3 for row in cells)     # the picture, not one colour
+    assert any(len(set(row)) > 1 for row in cells)     # the picture, not one colour

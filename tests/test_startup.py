@@ -93,3 +93,33 @@ def test_settle_does_nothing_where_nothing_was_held():
     assert not startup.held()
     startup.settle(collect=True)
     assert gc.get_threshold() == default and gc.get_freeze_count() == frozen
+
+
+def test_main_called_from_python_gives_the_thresholds_back(tmp_path, capsys):
+    """A bad input never reaches a settle; main() still leaves the caller's collector as it was."""
+    from nntui.cli import main
+
+    default = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    assert main(["trian"]) == 2
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert gc.get_threshold() == default and not startup.held()
+    assert gc.get_freeze_count() == frozen          # only the program's own exit freezes
+    capsys.readouterr()
+
+
+def test_a_brief_command_exits_without_walking_its_objects(tmp_path):
+    """`nntui presets` as the program: its objects are frozen as it ends (the interpreter's last
+    collection at exit walked them for some 25 ms); run from Python, nothing is frozen."""
+    code = """
+import gc, json, sys, atexit
+import nntui.cli
+at_exit = {}
+atexit.register(lambda: print(json.dumps({"frozen": gc.get_freeze_count(), **at_exit})))
+sys.argv = ["nntui", "presets"]
+at_exit["code"] = nntui.cli.main()
+"""
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    seen = json.loads(r.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0 and seen["frozen"] > 10_000
