@@ -199,8 +199,9 @@ def boundary_text(run: RunFiles, color: bool):
 
 class HalfBlocks:
     """An image as rich renders it: a cell an upper half block, its colour the upper pixel and
-    its ground the lower one. It hands rich one Style per colour pair, made once, instead of a
-    style string per cell to parse and a span per cell to lay out."""
+    its ground the lower one. It hands rich one Style per colour pair, made once, and one segment
+    per run of cells of one style, instead of a style string per cell to parse and a span per cell
+    to lay out."""
 
     def __init__(self, image: list[list[list[int]]]):
         self.image = image
@@ -226,12 +227,18 @@ class HalfBlocks:
             return c
 
         for upper, lower in zip(self.image[0::2], self.image[1::2]):
+            run, cells = None, 0            # cells of one style side by side: one segment
             for t, b in zip(upper, lower):
                 fg, bg = color(tuple(t)), color(tuple(b))
                 style = styles.get((fg, bg))
                 if style is None:
                     style = styles[fg, bg] = Style(color=fg, bgcolor=bg)
-                yield Segment("\u2580", style)
+                if style is not run and cells:
+                    yield Segment("\u2580" * cells, run)
+                    cells = 0
+                run, cells = style, cells + 1
+            if cells:
+                yield Segment("\u2580" * cells, run)
             yield Segment.line()
         yield Segment.line()   # a blank line under it, as under the symbols' map
 

@@ -117,7 +117,7 @@ def test_the_coloured_map_is_the_saved_pixels_two_a_cell(two_runs, term, colorte
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if "\u2580" in line]
     assert len(rows) == len(image) // 2
-    cells = [re.findall(r"\x1b\[([\d;]+)m\u2580", row) for row in rows]
+    cells = [[codes for codes, run in re.findall(r"\x1b\[([\d;]+)m(\u2580+)", row) for _ in run] for row in rows]
     system = (ColorSystem.TRUECOLOR if colorterm else ColorSystem.EIGHT_BIT if "256" in term
               else ColorSystem.STANDARD)
 
