@@ -117,6 +117,9 @@ def test_nntui_optimizers_writes_the_picture_and_the_paths(tmp_path):
 async def test_the_view_draws_the_engines_paths_and_obeys_its_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
+    # four frames a second, not twenty: Pilot waits after each key for a UI thread that is idle for
+    # 20 ms, which frames of 50 ms kept it from for the whole second it waits at most
+    monkeypatch.setattr("nntui.screens.optimizers.FRAME_SECONDS", 0.25)
     from nntui.app import make_app
     from nntui.screens.optimizers import STEPS, OptimizerScreen, SurfaceMap
 
@@ -144,8 +147,8 @@ async def test_the_view_draws_the_engines_paths_and_obeys_its_keys(tmp_path, mon
         await pilot.click(SurfaceMap, offset=(5, 3))     # a click puts the start there
         await wait_until(pilot, lambda: screen.paths["sgd"].points[0][0] < -3.5)
         await pilot.press("d")                      # a schedule: the rates now fall step by step
-        await wait_until(pilot, lambda: screen.schedule == "exponential"
-                         and screen.paths["sgd"].rates[50] < screen.paths["sgd"].rates[0])
+        await wait_until(pilot, lambda: screen.schedule == "exponential"   # (the paths before it may end sooner)
+                         and len(rates := screen.paths["sgd"].rates) > 50 and rates[50] < rates[0])
         screen.query_one("#surfaces").focus()
         await pilot.press("down")                   # another surface
         await wait_until(pilot, lambda: screen.surface.name == "rosenbrock"
@@ -158,6 +161,7 @@ async def test_the_view_draws_the_engines_paths_and_obeys_its_keys(tmp_path, mon
 @pytest.mark.asyncio
 async def test_an_optimizers_settings_are_edited_in_the_view(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setattr("nntui.screens.optimizers.FRAME_SECONDS", 0.25)     # as above
     from nntui.app import make_app
     from nntui.screens.optimizers import STEPS, OptimizerScreen
 
