@@ -263,3 +263,33 @@ def test_clipping_sees_the_true_gradient_under_rmsprops_scaling():
     for g in grads:
         reference.apply(w, np.clip(g, -0.015, 0.015), 0.01)
     np.testing.assert_allclose(clipped, w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name, settings", [("sgd", {}), ("sgd", {"momentum": 0.9, "nesterov": True}),
+                                            ("rmsprop", {}), ("rmsprop", {"momentum": 0.5}), ("adam", {}),
+                                            ("adamw", {}), ("adamax", {}), ("nadam", {}), ("adagrad", {})])
+def test_a_long_vector_is_updated_entry_by_entry_as_a_short_one(name, settings, threads):
+    """The update runs over long vectors in pieces (engine.nn.optimizers.BLOCK), each thread its
+    share: every entry must move as it does in a vector too short for pieces or threads, whatever
+    piece and thread it falls in."""
+    from engine.nn import optimizers, parallel
+
+    rng = np.random.default_rng(3)
+    k = 7                                                   # distinct entries, each repeated
+    n = 2 * optimizers.BLOCK + 12_347                       # pieces, a split and a ragged end
+    assert n >= parallel.MIN_SPLIT
+    w_short = rng.standard_normal(k).astype(np.float32)
+    grads = [rng.standard_normal(k).astype(np.float32) * 0.1 for _ in range(3)]
+    short, long = (make_optimizer(name, size, learning_rate=0.01, **settings) for size in (k, n))
+    w_long = np.resize(w_short, n)
+    was = parallel.ENABLED
+    parallel.set_enabled(threads == 2)
+    try:
+        for g in grads:
+            short.apply(w_short, g.copy(), 0.01)
+            long.apply(w_long, np.resize(g, n), 0.01)
+    finally:
+        parallel.set_enabled(was)
+    np.testing.assert_allclose(w_long.reshape(-1)[: n - n % k].reshape(-1, k),
+                               np.broadcast_to(w_short, (n // k, k)), rtol=2e-7, atol=0)
