@@ -17,6 +17,7 @@ from engine.text import printable
 
 from .headless import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from .interrupts import StopSignals
+from .startup import settle
 
 POLL_SECONDS = 1.0
 
@@ -71,6 +72,7 @@ def search_command(args) -> int:
           f"sampler "
           f"{exp.search.sampler}, pruner {exp.search.pruner}, {exp.search.monitor} ({exp.search.direction}); "
           f"{args.workers} worker{'s' if args.workers > 1 else ''}; storage {storage}", flush=True)
+    settle()           # the trials in this process, or the watch over the workers: long-lived
     interrupted = (_in_process if args.workers == 1 else _processes)(args, exp, study, storage, study_name, report)
     results = search.write_results(study, exp, report, source=source)
     best = results["best"]
@@ -92,13 +94,10 @@ def _announce(study, exp, seen: set) -> None:
 def _in_process(args, exp, study, storage, study_name, report) -> bool:
     from engine.search import Worker
 
-    from .startup import settle
-
     worker = Worker(exp, study, report)
     signals = StopSignals(lambda name: worker.control.stop(),
                           "stopping this trial; its values go back to the study (run the same command to resume)")
     seen = {r.number for r in study.get_trials(deepcopy=False)}
-    settle()
     with signals:
         while not worker.control.stop_requested:
             if not worker.run(limit=1):
