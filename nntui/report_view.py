@@ -21,8 +21,11 @@ from engine.reports.history import RunFolderError, read_history
 from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, _calibration_text, fmt_value, story
 from engine.text import printable
 
-TRAIN, VALIDATION = "blue+", "orange+"
-PALETTE = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+")
+#: the curves' colours, drawn on the terminal's own ground: the 16 colours of its palette that read on
+#: a dark ground and a light one alike (as the ANSI theme's: bright blue, then yellow, which plotext
+#: calls orange; its bright yellow, "orange+", all but vanished on a light ground)
+TRAIN, VALIDATION = "blue+", "orange"
+PALETTE = ("blue+", "orange", "green", "red", "magenta", "cyan")
 
 
 def safe(text) -> str:
@@ -127,7 +130,11 @@ def _plot(title: str, series: list[tuple[str, list, str]], width: int, color: bo
     plt.plotsize(width, 14)
     plt.title(title)
     plt.xlabel("epoch")
-    if not color:
+    if color:     # the terminal's own ground and text: plotext's default is a white canvas, black text
+        plt.canvas_color("default")
+        plt.axes_color("default")
+        plt.ticks_color("default")
+    else:
         plt.theme("clear")
     n = max((len(ys) for _, ys, _ in series), default=1)
     step = max(1, -(-n // 8))

@@ -170,3 +170,23 @@ def test_a_commands_own_parser_reads_as_the_whole_one(command):
                        for a in p._actions]
     assert shape(own[command]) == shape(whole[command])
     assert set(cli.COMMANDS) == set(whole)
+
+
+def test_a_coloured_reports_plots_keep_the_terminals_ground(tmp_path):
+    """In colour the report's curves are drawn on the terminal's own ground and text (plotext's
+    default is a white canvas, a white box in a dark terminal), in palette colours that read on
+    dark and light grounds: bright blue and yellow, the ANSI theme's."""
+    import re
+
+    assert nntui("train", "examples/digits.toml", "--epochs", "3", "--report", str(tmp_path / "run")).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(FORCE_COLOR="1", COLUMNS="100", TERM="xterm-256color")
+    r = subprocess.run([sys.executable, "-m", "nntui", "report", str(tmp_path / "run")], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    plot = [line for line in r.stdout.splitlines() if "┤" in line or "└┬" in line]
+    assert len(plot) > 8
+    assert not any(re.search(r"\x1b\[(?:[0-9;]*;)?(?:4[0-7]|10[0-7]|48;[0-9;]+)m", line) for line in plot), \
+        "no background colour behind the plots"
+    curves = set(re.findall(r"\x1b\[38;5;(\d+)m", "\n".join(plot)))
+    assert curves == {"12", "3"}, curves
