@@ -11,6 +11,7 @@ import shutil
 import sys
 
 from .exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from .startup import settle
 
 COLOURS = ((95, 175, 255), (255, 175, 95), (135, 215, 95), (255, 95, 135))
 
@@ -68,8 +69,6 @@ def lr_find_command(args) -> int:
     except ValueError as exc:       # SpecError and DataError; int() of a bad --batch-sizes
         return bad(exc if isinstance(exc, (engine.SpecError, engine.DataError)) else
                    f"--batch-sizes: positive whole numbers, comma-separated, got {args.batch_sizes!r}")
-    from .startup import settle
-
     settle()
     try:
         results = [lr_find(exp, data, batch_size=b, start=args.start_lr, end=args.end_lr, steps=args.steps)

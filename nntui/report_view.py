@@ -220,7 +220,7 @@ class HalfBlocks:
         from rich.style import Style
 
         # A terminal of 256 (or 16) colours shows each pixel as the palette colour rich picks for it;
-        # made here, once a pixel, the map's 441 colour pairs are some 30 styles instead
+        # picked here, once per distinct colour, the map's 441 colour pairs are some 30 styles
         system = COLOR_SYSTEMS.get(console.color_system)
         palette = system in (ColorSystem.EIGHT_BIT, ColorSystem.STANDARD)
         colors: dict[tuple, Color] = {}

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .exits import EXIT_BAD_INPUT, EXIT_OK
+from .startup import settle
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
 
@@ -36,8 +37,6 @@ def serve_command(args) -> int:
     command = " ".join(shlex.quote(part) for part in
                        [sys.executable, "-m", "nntui", *([args.experiment] if args.experiment else [])])
     print(f"nntui: serving the app at http://{args.host}:{args.port} (Ctrl+C stops)", file=sys.stderr, flush=True)
-    from .startup import settle
-
     settle()
     try:
         Server(command, host=args.host, port=args.port, title="nntui").serve()

@@ -34,18 +34,12 @@ def held() -> bool:
     return _held is not None
 
 
-def settle(collect: bool = False) -> None:
+def settle() -> None:
     """The long-lived part begins (training, the app's event loop, a server): freeze what
-    start-up made (after a full collection, with ``collect``) and collect as usual from here.
-    Nothing where start-up was not held."""
-    global _held
-    if _held is None:
-        return
-    if collect:
-        gc.collect()
-    gc.freeze()
-    gc.set_threshold(*_held)
-    _held = None
+    start-up made and collect as usual from here. Nothing where start-up was not held."""
+    if _held is not None:
+        gc.freeze()
+        release()
 
 
 def release() -> None:

@@ -91,7 +91,7 @@ def test_settle_does_nothing_where_nothing_was_held():
     default = gc.get_threshold()
     frozen = gc.get_freeze_count()
     assert not startup.held()
-    startup.settle(collect=True)
+    startup.settle()
     assert gc.get_threshold() == default and gc.get_freeze_count() == frozen
 
 
