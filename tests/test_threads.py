@@ -99,7 +99,10 @@ def test_the_idle_time_of_the_process_cpus_is_read_from_the_kernel():
     first = meter()
     time.sleep(0.3)
     # a sleeping process leaves its CPUs idle, unless other processes hold them all
-    assert 0 <= meter() - first <= 0.3 * len(os.sched_getaffinity(0)) + 0.05
+    later = meter()
+    assert 0 <= later[0] - first[0] <= 0.3 * len(os.sched_getaffinity(0)) + 0.05
+    for a, b in zip(first[1:], later[1:]):     # under a quota: its spare time over the sleep
+        assert b - a <= 0.3 * parallel.quota_cgroup()[0] + 0.05
 
 
 def test_a_quiet_machine_keeps_the_faster_many_threads():
@@ -187,26 +190,93 @@ def test_available_cpus_follows_the_cgroup_quota_and_the_share(monkeypatch):
     assert parallel.available_cpus() == 1
 
 
-def test_cgroup_files_are_read_as_the_kernel_writes_them(tmp_path, monkeypatch):
-    real_open = open
-    files = {"/sys/fs/cgroup/cpu.max": "150000 100000\n"}
+def tree(root, files: dict[str, str], links: dict[str, str] = {}):
+    """A cgroup file system as the kernel lays it out, under ``root``; /proc/self/cgroup in "self"."""
+    for rel, text in files.items():
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    for name, target in links.items():
+        (root / name).symlink_to(target)
+    return str(root), str(root / "self")
 
-    def fake_open(path, *a, **k):
-        if path in files:
-            p = tmp_path / "f"
-            p.write_text(files[path])
-            return real_open(p, *a, **k)
-        if str(path).startswith("/sys/fs/cgroup"):
-            raise FileNotFoundError(path)
-        return real_open(path, *a, **k)
 
-    monkeypatch.setattr("builtins.open", fake_open)
-    assert parallel._cgroup_quota() == 1.5
-    files["/sys/fs/cgroup/cpu.max"] = "max 100000\n"
-    assert parallel._cgroup_quota() is None
-    files.clear()
-    files.update({"/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "300000\n", "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"})
-    assert parallel._cgroup_quota() == 3.0
+def test_cgroup_files_are_read_as_the_kernel_writes_them(tmp_path):
+    # a container with its own cgroup namespace (cgroup v2): its cgroup is the root
+    root, me = tree(tmp_path / "a", {"cgroup.controllers": "cpuset cpu io memory pids\n", "cpu.max": "150000 100000\n",
+                                     "self": "0::/\n"})
+    assert parallel.quota_cgroup(root, me) == (1.5, root, True)
+    # a lab server's systemd (v2): the user's slice holds the quota, the session's scope is unlimited
+    files = {"cgroup.controllers": "cpuset cpu io memory pids\n",
+             "user.slice/cpu.max": "max 100000\n", "user.slice/user-1000.slice/cpu.max": "200000 100000\n",
+             "user.slice/user-1000.slice/session-3.scope/cpu.max": "max 100000\n",
+             "self": "0::/user.slice/user-1000.slice/session-3.scope\n"}
+    root, me = tree(tmp_path / "b", files)
+    assert parallel.quota_cgroup(root, me) == (2.0, f"{root}/user.slice/user-1000.slice", True)
+    # the tightest of them binds wherever it is
+    (tmp_path / "b/user.slice/user-1000.slice/session-3.scope/cpu.max").write_text("50000 100000\n")
+    assert parallel.quota_cgroup(root, me)[0] == 0.5
+    # cgroup v1, cpu and cpuacct on one mount (cpu a link to it), in a container without its own
+    # namespace: it names the host's path for it, which its mount does not have
+    root, me = tree(tmp_path / "c", {"cpu,cpuacct/cpu.cfs_quota_us": "300000\n", "cpu,cpuacct/cpu.cfs_period_us": "100000\n",
+                                     "memory/memory.limit_in_bytes": "9223372036854771712\n",
+                                     "self": "12:memory:/docker/ab12\n4:cpu,cpuacct:/docker/ab12\n1:name=systemd:/docker/ab12\n"},
+                    links={"cpu": "cpu,cpuacct", "cpuacct": "cpu,cpuacct"})
+    assert parallel.quota_cgroup(root, me) == (3.0, f"{root}/cpu,cpuacct", False)
+    # nothing limited: no quota
+    root, me = tree(tmp_path / "d", {"cgroup.controllers": "cpu\n", "cpu.max": "max 100000\n", "self": "0::/\n"})
+    assert parallel.quota_cgroup(root, me) is None
+    # no cgroup files at all (macOS, a bare chroot)
+    assert parallel.quota_cgroup(str(tmp_path / "none"), str(tmp_path / "none/self")) is None
+
+
+def test_a_cgroups_cpu_use_is_read_from_its_own_files(tmp_path):
+    root, _ = tree(tmp_path / "v2", {"user.slice/cpu.stat": "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n"
+                                                            "nr_periods 10\nnr_throttled 2\nthrottled_usec 1000\n"})
+    assert parallel.cgroup_usage(f"{root}/user.slice", True)() == 2.5
+    # v1 on one mount: cpuacct.usage (nanoseconds) beside the quota
+    root, _ = tree(tmp_path / "v1", {"cpu,cpuacct/user.slice/cpuacct.usage": "1250000000\n"})
+    assert parallel.cgroup_usage(f"{root}/cpu,cpuacct/user.slice", False, root)() == 1.25
+    # v1 on two mounts: the same path under cpuacct
+    root, _ = tree(tmp_path / "split", {"cpu/user.slice/cpu.cfs_quota_us": "100000\n",
+                                        "cpuacct/user.slice/cpuacct.usage": "750000000\n"})
+    assert parallel.cgroup_usage(f"{root}/cpu/user.slice", False, root)() == 0.75
+    assert parallel.cgroup_usage(f"{root}/cpu/nowhere", False, root) is None
+
+
+def test_under_a_quota_the_free_cores_are_the_quotas_time_less_what_its_cgroup_used(tmp_path, monkeypatch):
+    root, _ = tree(tmp_path, {"slice/cpu.stat": "usage_usec 0\n"})
+    clock = [100.0]
+    monkeypatch.setattr(T.time, "monotonic", lambda: clock[0])
+    meter = T.idle_meter(quota=(2.0, f"{root}/slice", True))
+    if meter is None:
+        pytest.skip("no /proc/stat on this system")
+    first = meter()
+    assert len(first) == 2
+    clock[0] += 1.0                       # a second in which the slice's processes used 1.5 CPUs
+    (tmp_path / "slice/cpu.stat").write_text("usage_usec 1500000\n")
+    later = meter()
+    assert later[1] - first[1] == pytest.approx(0.5)
+    # the host's idle ticks say more cores are free than the quota leaves: the quota binds
+    assert T._free_cores((10.0, later[1]), (8.5, first[1]), 1.0) == pytest.approx(0.5)
+    assert T._free_cores((10.0, float("nan")), (8.5, first[1]), 1.0) == 1.5      # its files went away
+    assert T.idle_meter(quota=None) is not None and len(T.idle_meter(quota=None)()) == 1
+
+
+def test_a_quota_used_up_by_other_processes_keeps_one_thread_though_the_host_is_idle():
+    # a lab server: its other cores idle (the host's ticks say two are free), the user's slice
+    # allows two CPUs and another of the user's processes uses one and a half of them
+    tuner, machine, _ = make({1: 1 / 6000, 2: 15 / 6000}, load=0)
+    quota, others = 2.0, 1.5
+    tuner.idle = lambda: (2 * machine.now, quota * machine.now - others * machine.now - machine.blas.n * machine.now)
+    run(tuner, machine, 30)
+    assert tuner.threads == 1
+    assert machine.at.count(2) == 0, tuner.record()
+    # the same host without the quota's measure probes two threads (and pays for it)
+    blind, machine, _ = make({1: 1 / 6000, 2: 15 / 6000}, load=0)
+    blind.idle = lambda: (2 * machine.now,)
+    run(blind, machine, 30)
+    assert machine.at.count(2) >= 1
 
 
 def test_a_real_run_records_its_threads_and_gives_the_blas_back(monkeypatch):

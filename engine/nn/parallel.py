@@ -17,8 +17,9 @@ MIN_SPLIT = 1 << 17
 
 
 def available_cpus() -> int:
-    """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota (a
-    container given 1.5 CPUs of a 64-core host gets 2), and by $NNTUI_CPUS (the search gives
+    """The CPUs this process may use: its affinity mask, capped by the tightest cgroup CPU quota
+    over its cgroup and those above it (a container given 1.5 CPUs of a 64-core host gets 2, a
+    session in a systemd slice of CPUQuota=200% gets 2), and by $NNTUI_CPUS (the search gives
     each worker process its share this way)."""
     try:
         n = len(os.sched_getaffinity(0))
@@ -33,25 +34,109 @@ def available_cpus() -> int:
     return max(1, n)
 
 
-def _cgroup_quota() -> float | None:
-    """CPUs' worth of time per period the cgroup allows (v2 cpu.max, v1 cfs quota), None if unlimited."""
-    for path, period_path in (("/sys/fs/cgroup/cpu.max", None),
-                              ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")):
-        try:
-            with open(path) as f:
-                fields = f.read().split()
-            if period_path is not None:
-                with open(period_path) as f:
-                    fields.append(f.read().strip())
-        except OSError:
+#: where the kernel's cgroup files are, and which cgroups this process is in
+CGROUP_ROOT = "/sys/fs/cgroup"
+SELF_CGROUP = "/proc/self/cgroup"
+
+
+def cpu_cgroups(root: str = CGROUP_ROOT, membership: str = SELF_CGROUP) -> list[tuple[str, bool]]:
+    """The directories of this process's CPU cgroup and of those above it, innermost first, each
+    with whether it is cgroup v2's (a v1 ``cpu`` hierarchy otherwise), read from
+    /proc/self/cgroup. A container with its own cgroup namespace sees its cgroup as the root; one
+    without it names a path its mount does not have, and the mount's root is its cgroup then."""
+    try:
+        with open(membership) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    found: list[tuple[str, bool]] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
             continue
-        try:
-            if fields[0] in ("max", "-1"):
-                return None
-            return int(fields[0]) / int(fields[1])
-        except (ValueError, IndexError, ZeroDivisionError):
+        controllers, path = parts[1], parts[2]
+        if controllers == "":             # v2: at the root, or at root/unified beside v1 (hybrid)
+            v2 = True
+            bases = [root if os.path.exists(os.path.join(root, "cgroup.controllers")) else os.path.join(root, "unified")]
+        elif "cpu" in controllers.split(","):
+            v2 = False
+            bases = [os.path.join(root, name) for name in (controllers, "cpu", "cpu,cpuacct", "cpuacct,cpu")]
+        else:
+            continue
+        base = next((b for b in bases if os.path.isdir(b)), None)
+        if base is None:
+            continue
+        rel = path.strip("/")
+        while True:
+            d = os.path.join(base, rel) if rel else base
+            if os.path.isdir(d) and (d, v2) not in found:
+                found.append((d, v2))
+            if not rel:
+                break
+            rel = os.path.dirname(rel)
+    return found
+
+
+def _quota_of(directory: str, v2: bool) -> float | None:
+    """CPUs' worth of time per period one cgroup allows (v2 cpu.max, v1 CFS quota), None if unlimited."""
+    try:
+        if v2:
+            with open(os.path.join(directory, "cpu.max")) as f:
+                fields = f.read().split()
+        else:
+            with open(os.path.join(directory, "cpu.cfs_quota_us")) as f:
+                fields = [f.read().strip()]
+            with open(os.path.join(directory, "cpu.cfs_period_us")) as f:
+                fields.append(f.read().strip())
+        if fields[0] in ("max", "-1"):
             return None
-    return None
+        quota = int(fields[0]) / int(fields[1])
+    except (OSError, ValueError, IndexError, ZeroDivisionError):
+        return None
+    return quota if quota > 0 else None
+
+
+def quota_cgroup(root: str = CGROUP_ROOT, membership: str = SELF_CGROUP) -> tuple[float, str, bool] | None:
+    """The tightest CPU quota over this process's cgroup and those above it (a systemd slice's
+    CPUQuota binds every session in it), with the cgroup that sets it; None if none is set."""
+    limits = [(q, d, v2) for d, v2 in cpu_cgroups(root, membership) if (q := _quota_of(d, v2)) is not None]
+    return min(limits, default=None)
+
+
+def _cgroup_quota() -> float | None:
+    """CPUs' worth of time per period this process's cgroups allow, None if unlimited."""
+    found = quota_cgroup()
+    return found[0] if found else None
+
+
+def cgroup_usage(directory: str, v2: bool, root: str = CGROUP_ROOT) -> Callable[[], float] | None:
+    """A function giving the CPU seconds used so far by every process of one cgroup (v2
+    cpu.stat's usage_usec; v1 cpuacct.usage, beside the quota where cpu and cpuacct share a
+    mount, else at the same path of the cpuacct mount); None where it cannot be read."""
+    if v2:
+        path = os.path.join(directory, "cpu.stat")
+
+        def used() -> float:
+            with open(path, "rb") as f:
+                for line in f:
+                    if line.startswith(b"usage_usec "):
+                        return int(line.split()[1]) / 1e6
+            raise ValueError("no usage_usec")
+    else:
+        path = os.path.join(directory, "cpuacct.usage")
+        if not os.path.exists(path):
+            rel = os.path.relpath(directory, os.path.join(root, "cpu"))
+            path = os.path.normpath(os.path.join(root, "cpuacct", rel))
+            path = os.path.join(path, "cpuacct.usage")
+
+        def used() -> float:
+            with open(path, "rb") as f:
+                return int(f.read()) / 1e9
+    try:
+        used()
+    except (OSError, ValueError, IndexError):
+        return None
+    return used
 
 
 class _Helper:

@@ -9,7 +9,7 @@ and looks again: soon after the start, then at doubling intervals while the choi
 at once when the step's time drifts away from what was measured (the load changed). More
 threads than the current count are probed only where the CPUs the process may use were idle
 for at least half a core per extra thread over the last tenths of a second (Linux's
-/proc/stat): on a loaded machine each such probe costs a step several times slower than the
+/proc/stat; under a cgroup CPU quota, also the quota's time its cgroup left unused): on a loaded machine each such probe costs a step several times slower than the
 chosen one, and extra threads cannot win where no core is free. Where the idle time cannot be
 read, every probe is made.
 
@@ -67,15 +67,22 @@ def candidates(cpus: int) -> list[int]:
     return sorted({1, max(1, cpus // 4), max(1, cpus // 2), cpus})
 
 
-def idle_meter() -> Callable[[], float] | None:
-    """A function giving the idle seconds so far of the CPUs this process may use, summed
-    (Linux's /proc/stat: idle and iowait ticks of each CPU in the affinity mask); None where
-    they cannot be read (no /proc/stat: macOS, Windows)."""
+def idle_meter(quota: tuple[float, str, bool] | None | str = "cgroup") -> Callable[[], tuple[float, ...]] | None:
+    """A function giving, as seconds so far, how much CPU time the process could have had and
+    nobody used, by each measure that binds it: the idle and iowait ticks of each CPU in its
+    affinity mask (Linux's /proc/stat, which a container reads as the host's), and under a cgroup
+    CPU quota (``quota``: the tightest one, engine.nn.parallel.quota_cgroup) the quota's time less
+    what the cgroup's processes used (a systemd slice of a lab server shares one quota among all a
+    user's processes, while the host's other cores sit idle). The free cores over a span are the
+    least of the measures' rates. None where the idle ticks cannot be read (macOS, Windows)."""
     try:
         names = {f"cpu{i}".encode() for i in os.sched_getaffinity(0)}
         tick = os.sysconf("SC_CLK_TCK")
     except (AttributeError, OSError, ValueError):
         return None
+    if quota == "cgroup":
+        quota = parallel.quota_cgroup()
+    used = parallel.cgroup_usage(quota[1], quota[2]) if quota is not None else None
 
     def idle_seconds() -> float:
         ticks = 0
@@ -92,7 +99,27 @@ def idle_meter() -> Callable[[], float] | None:
 
     if idle_seconds() != idle_seconds():     # nan: no /proc/stat here
         return None
-    return idle_seconds
+    if used is None:
+        return lambda: (idle_seconds(),)
+    limit = quota[0]
+
+    def free_seconds() -> tuple[float, float]:
+        try:
+            spare = limit * time.monotonic() - used()
+        except (OSError, ValueError, IndexError):
+            spare = float("nan")
+        return idle_seconds(), spare
+
+    return free_seconds
+
+
+def _free_cores(now: float | tuple, then: float | tuple, seconds: float) -> float:
+    """The free cores over ``seconds`` between two readings of an idle meter: the least rate of
+    the measures that could be read (nan if none could)."""
+    if not isinstance(now, tuple):
+        now, then = (now,), (then,)
+    rates = [r for a, b in zip(now, then) if (r := (a - b) / seconds) == r]
+    return min(rates, default=float("nan"))
 
 
 def _blas():
@@ -190,8 +217,8 @@ class ThreadTuner:
         then, idle_then = self.idle_marks[0]
         if now - then < IDLE_SPAN:
             return None
-        idle = (self.idle() - idle_then) / (now - then)
-        return idle if idle == idle else None        # nan: /proc/stat went away
+        idle = _free_cores(self.idle(), idle_then, now - then)
+        return idle if idle == idle else None        # nan: /proc/stat or the cgroup's files went away
 
     def _start_probe(self, now: float) -> None:
         """Time the current count first (no switch), then the others: more threads only where
