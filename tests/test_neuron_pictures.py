@@ -138,6 +138,30 @@ def test_the_report_of_a_2d_run_draws_every_unit(tmp_path):
     assert not (tmp_path / "digits" / "units.svg").exists()
 
 
+def test_a_single_sigmoid_output_is_drawn_as_the_two_classes_decision_map(tmp_path):
+    # one sigmoid unit holds class 1's probability; its map had been coloured by a division by
+    # zero (k = 1 class), every pixel rgb(-9223372036854775808, ...) in units.svg
+    import re
+
+    from engine.plane import CLASS_COLOURS, LIGHT, boundary_pixels
+    p = np.array([[[0.9], [0.2]]])                          # one row, two pixels
+    img = boundary_pixels(None, p, LIGHT, points=False)
+    for pixel, cls, sure in ((img[0, 0], 1, 0.9), (img[0, 1], 0, 0.8)):
+        w = 0.15 + 0.55 * (sure - 0.5) / 0.5                # the class's colour by confidence over the ground
+        want = np.array(LIGHT) * (1 - w) + np.array(CLASS_COLOURS[cls]) * w
+        assert np.abs(pixel - want).max() <= 1
+    exp = engine.Experiment.from_dict({
+        "seed": 0, "data": {"name": "moons", "samples": 300},
+        "model": {"loss": "binary_crossentropy", "layers": [{"units": 8, "activation": "tanh"},
+                                                            {"units": 1, "activation": "sigmoid"}]},
+        "train": {"epochs": 3}})
+    recorded_run(tmp_path / "run", exp)
+    svg = (tmp_path / "run" / "units.svg").read_text()
+    assert "decision" in svg
+    channels = [int(v) for v in re.findall(r"-?\d+", " ".join(re.findall(r"rgb\(([^)]*)\)", svg)))]
+    assert channels and all(0 <= v <= 255 for v in channels)
+
+
 # -- the views ----------------------------------------------------------------------------------------------
 
 @pytest.mark.asyncio
