@@ -105,6 +105,26 @@ def test_the_idle_time_of_the_process_cpus_is_read_from_the_kernel():
         assert b - a <= 0.3 * parallel.quota_cgroup()[0] + 0.05
 
 
+def test_the_idle_meter_is_kept_when_the_ticks_move_between_two_readings(monkeypatch):
+    # the kernel's idle counters advance between any two reads on an idle machine: a meter that
+    # compared two readings to detect "no /proc/stat" sometimes gave up, and every probe was made
+    import io
+    ticks = iter(range(1000, 10 ** 6, 7))
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not cpus:
+        pytest.skip("no affinity mask here")
+
+    def fake_open(path, *a, **k):
+        assert path == "/proc/stat"
+        n = next(ticks)
+        return io.BytesIO(b"cpu  1 2 3 4 5 6 7\n" + b"".join(f"cpu{i} 10 0 10 {n} 0 0 0\n".encode() for i in cpus))
+
+    monkeypatch.setattr(T, "open", fake_open, raising=False)
+    meter = T.idle_meter(quota=None)
+    assert meter is not None
+    assert meter()[0] < meter()[0]
+
+
 def test_a_quiet_machine_keeps_the_faster_many_threads():
     tuner, machine, _ = make({1: 1 / 30000, 2: 1 / 50000})
     run(tuner, machine, 30)

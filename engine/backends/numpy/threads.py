@@ -21,6 +21,7 @@ threads = N``, ``nntui train --threads N`` or $NNTUI_THREADS; an exported OPENBL
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import Counter, deque
@@ -97,7 +98,7 @@ def idle_meter(quota: tuple[float, str, bool] | None | str = "cgroup") -> Callab
             return float("nan")
         return ticks / tick
 
-    if idle_seconds() != idle_seconds():     # nan: no /proc/stat here
+    if math.isnan(idle_seconds()):     # no /proc/stat here (two readings may differ by a tick: not a test)
         return None
     if used is None:
         return lambda: (idle_seconds(),)
