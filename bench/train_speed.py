@@ -313,6 +313,7 @@ def main() -> None:
     if mlx_device:
         print(f"mlx device: {mlx_device}")
 
+
 def _work(hidden: int) -> float:
     """A step's multiply-adds against the lecture model's (the wide model: 30 times): as many times fewer steps."""
     return (784 * hidden + hidden * hidden + hidden * 10) / (784 * 512 + 512 * 512 + 512 * 10)

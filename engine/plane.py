@@ -55,8 +55,8 @@ class PlaneGrid:
 def boundary_pixels(grid: PlaneGrid, probs: np.ndarray, background=DARK, points: bool = True) -> np.ndarray:
     """(height, width, 3) colours: the predicted class's colour by confidence over
     ``background``, the training points solid (unless not ``points``)."""
-    if probs.shape[2] == 1:     # one sigmoid unit: the probability of class 1, so of class 0 too
-        probs = np.concatenate([1 - probs, probs], axis=2)
+    if probs.shape[2] == 1:     # one sigmoid unit: its two classes, as everywhere else
+        probs = class_probabilities(probs.reshape(-1, 1)).reshape(*probs.shape[:2], 2)
     k = probs.shape[2]
     colours = np.array([CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(k)], dtype=float)
     cls = probs.argmax(axis=2)

@@ -126,8 +126,7 @@ def cgroup_usage(directory: str, v2: bool, root: str = CGROUP_ROOT) -> Callable[
         path = os.path.join(directory, "cpuacct.usage")
         if not os.path.exists(path):
             rel = os.path.relpath(directory, os.path.join(root, "cpu"))
-            path = os.path.normpath(os.path.join(root, "cpuacct", rel))
-            path = os.path.join(path, "cpuacct.usage")
+            path = os.path.join(root, "cpuacct", rel, "cpuacct.usage")
 
         def used() -> float:
             with open(path, "rb") as f:

@@ -9,9 +9,10 @@ and looks again: soon after the start, then at doubling intervals while the choi
 at once when the step's time drifts away from what was measured (the load changed). More
 threads than the current count are probed only where the CPUs the process may use were idle
 for at least half a core per extra thread over the last tenths of a second (Linux's
-/proc/stat; under a cgroup CPU quota, also the quota's time its cgroup left unused): on a loaded machine each such probe costs a step several times slower than the
-chosen one, and extra threads cannot win where no core is free. Where the idle time cannot be
-read, every probe is made.
+/proc/stat; under a cgroup CPU quota, also the quota's time its cgroup left unused): on a
+loaded machine each such probe costs a step several times slower than the chosen one, and
+extra threads cannot win where no core is free. Where the idle time cannot be read, every
+probe is made.
 
 The BLAS's thread count is process-wide (threadpoolctl sets it); the run restores it at the
 end. Results at different thread counts differ in float32 rounding (OpenBLAS splits its
@@ -98,7 +99,7 @@ def idle_meter(quota: tuple[float, str, bool] | None | str = "cgroup") -> Callab
             return float("nan")
         return ticks / tick
 
-    if math.isnan(idle_seconds()):     # no /proc/stat here (two readings may differ by a tick: not a test)
+    if math.isnan(idle_seconds()):     # no /proc/stat here
         return None
     if used is None:
         return lambda: (idle_seconds(),)
