@@ -52,11 +52,18 @@ class PlaneGrid:
         return np.nan_to_num(p).reshape(self.height, self.width, -1)
 
 
+def plane_classes(probs: np.ndarray) -> np.ndarray:
+    """(height, width, classes) probabilities of a classifier's outputs over the plane, one sigmoid
+    unit read as its two classes (as everywhere else)."""
+    if probs.shape[2] == 1:
+        return class_probabilities(probs.reshape(-1, 1)).reshape(*probs.shape[:2], 2)
+    return probs
+
+
 def boundary_pixels(grid: PlaneGrid, probs: np.ndarray, background=DARK, points: bool = True) -> np.ndarray:
     """(height, width, 3) colours: the predicted class's colour by confidence over
     ``background``, the training points solid (unless not ``points``)."""
-    if probs.shape[2] == 1:     # one sigmoid unit: its two classes, as everywhere else
-        probs = class_probabilities(probs.reshape(-1, 1)).reshape(*probs.shape[:2], 2)
+    probs = plane_classes(probs)
     k = probs.shape[2]
     colours = np.array([CLASS_COLOURS[i % len(CLASS_COLOURS)] for i in range(k)], dtype=float)
     cls = probs.argmax(axis=2)

@@ -12,6 +12,7 @@ import pytest
 import engine
 from engine.data.features import featurize
 from engine.data.loading import scale_with
+from engine.plane import DARK as DARK_GROUND
 from engine.plane import PlaneGrid, UnitMaps
 
 from .conftest import recorded_run, wait_until
@@ -160,6 +161,47 @@ def test_a_single_sigmoid_output_is_drawn_as_the_two_classes_decision_map(tmp_pa
     assert "decision" in svg
     channels = [int(v) for v in re.findall(r"-?\d+", " ".join(re.findall(r"rgb\(([^)]*)\)", svg)))]
     assert channels and all(0 <= v <= 255 for v in channels)
+
+
+def test_the_inside_gallery_draws_a_single_sigmoid_output_as_the_decision_map():
+    # the Inside view drew one sigmoid unit as a unit's activation (orange to blue) while units.svg
+    # and the dashboard drew it as the two classes' decision map
+    from engine.plane import CLASS_COLOURS
+    from nntui.widgets.units import NEGATIVE_CHARS, POSITIVE_CHARS, UnitGallery
+
+    exp = engine.Experiment.from_dict({
+        "seed": 0, "data": {"name": "moons", "samples": 300},
+        "model": {"loss": "binary_crossentropy", "layers": [{"units": 8, "activation": "tanh"},
+                                                            {"units": 1, "activation": "sigmoid"}]},
+        "train": {"epochs": 3}})
+    data = engine.load_data(exp.data)
+    model = engine.build_model(exp, data.n_features)
+    engine.train(exp, data=data, model=model)
+    maps = UnitMaps(exp, data, width=12, height=8)
+    pictures = maps.measure(model, 3)
+    p1 = PlaneGrid(data, 12, 8).probabilities(model)[..., 1]       # class 1 by the model's own predict
+    assert 0.05 < (p1 > 0.5).mean() < 0.95                          # both classes on the plane
+    gallery = UnitGallery()
+    for colour in (True, False):
+        gallery.pictures, gallery.colour = pictures, colour
+        lines = gallery._map_lines(pictures["layers"][-1], 0)
+        assert len(lines) == 4
+        for r, line in enumerate(lines):
+            for c in range(12):
+                top, bottom = p1[2 * r, c], p1[2 * r + 1, c]
+                if min(abs(top - 0.5), abs(bottom - 0.5)) < 1e-3:
+                    continue                                         # on the boundary: either class
+                if colour:     # each half block: the predicted class's colour by confidence over the ground
+                    style = line.spans[c].style
+                    for p, drawn in ((top, style.color), (bottom, style.bgcolor)):
+                        cls = int(p > 0.5)
+                        w = 0.15 + 0.55 * (max(p, 1 - p) - 0.5) / 0.5
+                        want = np.array(DARK_GROUND) * (1 - w) + np.array(CLASS_COLOURS[cls]) * w
+                        assert np.abs(np.array(drawn.get_truecolor()) - want).max() <= 2, (r, c, p)
+                elif (top > 0.5) == (bottom > 0.5):   # without colour: class 1's symbol, or class 0's
+                    assert line.plain[c] == (POSITIVE_CHARS[-1] if top > 0.5 else NEGATIVE_CHARS[-1])
+    gallery.pictures = pictures
+    assert "dense 1 sigmoid (output: decision map)" in gallery._text().plain
 
 
 # -- the views ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widget import Widget
 
-from engine.plane import DARK, NEGATIVE, POSITIVE, boundary_pixels, unit_pixels
+from engine.plane import DARK, NEGATIVE, POSITIVE, boundary_pixels, plane_classes, unit_pixels
 
 GAP = 2                     # columns between two maps
 LABEL = 3                   # columns a map's caption may take beyond the map
@@ -25,7 +25,7 @@ def _rgb(c) -> str:
 
 def decision_map(pictures: dict, lay: dict) -> bool:
     """The layer is a classifier's output, drawn as one decision map."""
-    return lay["output"] and pictures.get("classifier", False) and lay["maps"].shape[0] > 1
+    return lay["output"] and pictures.get("classifier", False)
 
 
 def units_shown(pictures: dict, lay: dict) -> int:
@@ -65,8 +65,10 @@ class UnitGallery(Widget):
     def _map_lines(self, lay: dict, u: int) -> list[Text]:
         """One unit's map as text lines (two pixel rows a line in colour, one in characters)."""
         if decision_map(self.pictures, lay):
-            img = boundary_pixels(None, np.moveaxis(lay["maps"], 0, 2), DARK, points=False)
-            values = lay["maps"].argmax(axis=0) * 2 - 1.0 if lay["maps"].shape[0] == 2 else None
+            probs = plane_classes(np.moveaxis(lay["maps"], 0, 2))      # one sigmoid unit: two classes
+            img = boundary_pixels(None, probs, DARK, points=False)
+            classes = probs.argmax(axis=2)
+            values = classes * 2 - 1.0 if probs.shape[2] == 2 else None
         else:
             img, values = unit_pixels(lay["maps"][u], DARK), lay["maps"][u]
         h, w = img.shape[:2]
@@ -79,8 +81,7 @@ class UnitGallery(Widget):
                 lines.append(line)
             return lines
         if values is None:                    # many classes without colour: each cell its class's digit
-            cls = lay["maps"].argmax(axis=0)
-            return [Text("".join(str(c % 10) for c in cls[r])) for r in range(0, h - 1, 2)]
+            return [Text("".join(str(c % 10) for c in classes[r])) for r in range(0, h - 1, 2)]
         top = float(np.abs(values).max()) or 1.0
         for r in range(0, h - 1, 2):
             v = (values[r] + values[r + 1]) / 2 / top
