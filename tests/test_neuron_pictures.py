@@ -201,7 +201,7 @@ def test_the_inside_gallery_draws_a_single_sigmoid_output_as_the_decision_map():
                 elif (top > 0.5) == (bottom > 0.5):   # without colour: class 1's symbol, or class 0's
                     assert line.plain[c] == (POSITIVE_CHARS[-1] if top > 0.5 else NEGATIVE_CHARS[-1])
     gallery.pictures = pictures
-    assert "dense 1 sigmoid (output: decision map)" in gallery._text().plain
+    assert "dense 1 sigmoid (output: decision map)  1 unit\n" in gallery._text().plain
 
 
 # -- the views ----------------------------------------------------------------------------------------------

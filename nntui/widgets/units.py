@@ -102,7 +102,8 @@ class UnitGallery(Widget):
             head = f"dense {lay['layer']} {lay['activation']}" + (
                 " (output: decision map)" if decision_map(self.pictures, lay) else " (output)" if lay["output"] else "")
             text.append(head, style="bold")
-            text.append(f"  {lay['maps'].shape[0]} units" + (f", {dead} dead" if dead else "")
+            n = lay["maps"].shape[0]
+            text.append(f"  {n} unit{'s' if n != 1 else ''}" + (f", {dead} dead" if dead else "")
                         + (f", {sat} saturated" if sat else "") + "\n")
             line_no += 1
             map_w = lay["maps"].shape[2]
