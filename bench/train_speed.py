@@ -325,17 +325,31 @@ def gpu_table(args) -> None:
     interleaved rounds."""
     os.environ["BENCH_HIDDEN"] = str(args.hidden)
     print(f"{cpu_model()}; medians of {REPEATS} interleaved rounds of fresh processes")
+    # a column whose library has no GPU here is left empty rather than run on the CPU, where the
+    # wide model would take the device's whole budget
+    kinds = []
+    try:
+        import mlx.core as mx
+        if mx.is_available(mx.gpu):
+            kinds.append("mlx")
+        print(f"mlx {mx.__version__}, gpu {mx.is_available(mx.gpu)}")
+    except ImportError as exc:
+        print(f"mlx does not import ({exc}): the MLX column is empty")
     try:
         import torch
         print(f"torch {torch.__version__}, cuda {torch.cuda.is_available() and torch.cuda.get_device_name(0)}")
+        if torch.cuda.is_available():
+            kinds += ["cuda", "cuda-compile"]
     except ImportError:
         print("torch not installed: the PyTorch columns are empty")
+    if not kinds:
+        sys.exit("train_speed.py --gpu: neither MLX nor PyTorch has a GPU here; nothing measured")
     print(f"\ntraining samples/s, 784-{args.hidden}-{args.hidden}-10 RMSprop, on the GPU")
     print(f"{'batch':>6} {'mlx':>10} {'torch':>10} {'compile':>10}  mlx/torch  mlx/compile   mlx device")
     for b in args.batches:
         steps = max(50, int(args.seconds * 200_000 / b))     # about args.seconds at 200,000 samples/s
-        got = measure_rounds({"mlx": steps, "cuda": steps, "cuda-compile": steps}, b)
-        mlx, eager, comp = got["mlx"], got["cuda"], got["cuda-compile"]
+        got = measure_rounds({kind: steps for kind in kinds}, b)
+        mlx, eager, comp = got.get("mlx"), got.get("cuda"), got.get("cuda-compile")
         rate = (mlx or {}).get("rate")
         fmt = lambda v: f"{v:>10,.0f}" if v else f"{'-':>10}"  # noqa: E731
         ratio = lambda a, c: f"{a / c:>9.2f}x" if a and c else f"{'-':>10}"  # noqa: E731
