@@ -3,7 +3,8 @@ softmax, RMSprop) on random data, the step broken into its matrix products (forw
 gradients, input gradients, bias gradients), the rest of the forward and backward passes
 (bias adds, activations), the loss, the optimizer update and what is left (Python). Beside it,
 the same products timed alone in a loop (the GEMM bound's loop of bench/train_speed.py), so that
-a product that runs slower inside the step than alone shows.
+a product that runs slower inside the step than alone shows, and the products alone at one BLAS
+thread, so that what the BLAS gains from its threads on this machine shows.
 
     python bench/step_profile.py                 # batch 32, 128, 512
     python bench/step_profile.py --batches 512 --hidden 4096
@@ -141,6 +142,23 @@ def products_alone(batch: int, steps: int, blocks: int) -> float:
     return statistics.median(times)
 
 
+def threads_in_turn(batch: int, steps: int, blocks: int, counts: tuple[int, ...]) -> dict[int, float]:
+    """The products alone at each BLAS thread count of ``counts``, a block of each in turn; medians."""
+    from threadpoolctl import threadpool_limits
+    products = step_products(batch)
+    times: dict[int, list] = {n: [] for n in counts}
+    for _ in range(blocks):
+        for n in counts:
+            with threadpool_limits(n, user_api="blas"):
+                for _ in range(3):
+                    products()
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    products()
+                times[n].append((time.perf_counter() - t0) / steps)
+    return {n: statistics.median(t) for n, t in times.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batches", type=int, nargs="+", default=[32, 128, 512])
@@ -157,9 +175,13 @@ def main() -> None:
     threads = args.threads or available_cpus()
     print(f"{cpu_model()}; {blas_description()}; {threads} BLAS threads held")
     print(f"ms per step, 784-{args.hidden}-{args.hidden}-10 RMSprop")
+    steps = {b: max(20, int(20_000 / b * 512 / args.hidden)) for b in args.batches}
     with threadpool_limits(threads, user_api="blas"):
-        results = {b: profile(b, max(20, int(20_000 / b * 512 / args.hidden)), args.blocks)
-                   for b in args.batches}
+        results = {b: profile(b, steps[b], args.blocks) for b in args.batches}
+    # what the BLAS gains from its threads here: the products alone at one thread and at all,
+    # block by block in turn (a slow phase of a shared machine lasts tens of seconds)
+    scaling = {b: threads_in_turn(b, steps[b], args.blocks, (1, threads)) for b in args.batches} \
+        if threads > 1 else {}
     print(f"{'':<28}" + "".join(f"{'batch ' + str(b):>12}" for b in args.batches))
     for k in PARTS:
         print(f"{k:<28}" + "".join(f"{results[b][0][k] * 1e3:>12.3f}" for b in args.batches))
@@ -171,6 +193,14 @@ def main() -> None:
         return parts["forward products"] + parts["weight-gradient products"] + parts["input-gradient products"]
 
     print(f"{'products in step / alone':<28}" + "".join(f"{in_step(b) / results[b][2]:>12.2f}" for b in args.batches))
+    if scaling:
+        print("products alone, in turn:")
+        for n in (1, threads):
+            print(f"{f'  {n} BLAS thread' + ('s' if n > 1 else ''):<28}"
+                  + "".join(f"{scaling[b][n] * 1e3:>12.3f}" for b in args.batches))
+        print(f"{f'  1 thread / {threads}':<28}" + "".join(f"{scaling[b][1] / scaling[b][threads]:>12.2f}"
+                                                      for b in args.batches))
+
 
 if __name__ == "__main__":
     main()
