@@ -3,7 +3,7 @@ Rich) and the dashboard's event log, so both say the same thing the same way."""
 
 from __future__ import annotations
 
-from engine.reports.run import fmt_value
+from engine.reports.run import fmt_seconds, fmt_value
 
 
 def epoch_line(e) -> str:
@@ -14,7 +14,7 @@ def epoch_line(e) -> str:
     else:
         first = (f"loss {fmt_value(e.loss)}  accuracy {fmt_value(e.accuracy)}  val_loss {fmt_value(e.val_loss)}  "
                  f"val_accuracy {fmt_value(e.val_accuracy)}")
-    return f"epoch {e.epoch:>3}  {first}  lr {e.lr:.3g}  {e.seconds:.1f}s  {e.samples_per_second:,.0f} samples/s"
+    return f"epoch {e.epoch:>3}  {first}  lr {e.lr:.3g}  {fmt_seconds(e.seconds)}  {e.samples_per_second:,.0f} samples/s"
 
 
 def event_line(e) -> str | None:
@@ -45,7 +45,7 @@ def event_line(e) -> str | None:
     if k == "finished":
         metric = (f"test_accuracy {fmt_value(e.test_accuracy)}" if e.test_mae is None else
                   f"test_mae {fmt_value(e.test_mae)}  test_rmse {fmt_value(e.test_rmse)}  test_r2 {fmt_value(e.test_r2)}")
-        return (f"finished ({e.reason}) after {e.epochs_run} epochs in {e.seconds:.1f}s: "
+        return (f"finished ({e.reason}) after {e.epochs_run} epochs in {fmt_seconds(e.seconds)}: "
                 f"test_loss {fmt_value(e.test_loss)}  {metric}")
     return None
 
@@ -72,7 +72,7 @@ def compact_epoch_line(e) -> str:
         return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} mae {fmt_value(e.mae)} r2 {fmt_value(e.r2, '.3f')} "
                 f"val_loss {fmt_value(e.val_loss)} val_mae {fmt_value(e.val_mae)} val_r2 {fmt_value(e.val_r2, '.3f')}")
     return (f"epoch {e.epoch:>3} loss {fmt_value(e.loss)} acc {fmt_value(e.accuracy)} val_loss {fmt_value(e.val_loss)} "
-            f"val_acc {fmt_value(e.val_accuracy)} lr {e.lr:.2g} {e.seconds:.1f}s")
+            f"val_acc {fmt_value(e.val_accuracy)} lr {e.lr:.2g} {fmt_seconds(e.seconds)}")
 
 
 def narrow_epoch_line(e, lr: bool = True) -> str:

@@ -18,7 +18,7 @@ from rich.table import Column, Table
 import engine
 from engine.columns import history_fields, is_regression
 from engine.reports.history import RunFolderError, read_history
-from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, _calibration_text, fmt_value, story
+from engine.reports.run import ROW_FORMATS, TEST_COLUMNS, _calibration_text, fmt_seconds, fmt_value, story
 from engine.text import printable
 
 #: the curves' colours, drawn on the terminal's own ground: the 16 colours of its palette that read on
@@ -306,7 +306,7 @@ def _one(console, run: RunFiles, width: int, color: bool) -> None:
         console.print(safe(exp.description.strip()))
     status = m.get("reason", "?") + (" (interrupted)" if m.get("interrupted") else "")
     console.print(f"{exp.data.name}, backend {m.get('backend')} on {m.get('device')}: {m.get('epochs_run')} of "
-                  f"{exp.train.epochs} epochs, {status}, {fmt_value(m.get('seconds'), '.1f')} s")
+                  f"{exp.train.epochs} epochs, {status}, {fmt_seconds(m.get('seconds'), ' ')}")
     h = run.history
     regression = any(is_regression(r) for r in h) or m.get("test_mae") is not None
     console.print("   ".join(f"{head} {fmt_value(m.get(k))}" for k, head in TEST_COLUMNS[regression]))

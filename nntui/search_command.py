@@ -12,6 +12,7 @@ from pathlib import Path
 
 import engine
 from engine.atomic import folder_name
+from engine.reports.run import fmt_seconds
 from engine.search.report import fmt_param
 from engine.text import printable
 
@@ -37,7 +38,7 @@ def load_search_experiment(path: str, trials: int | None = None) -> engine.Exper
 def trial_line(r: dict, monitor: str) -> str:
     params = "  ".join(f"{p.split('.')[-1]}={fmt_param(v)}" for p, v in r["params"].items())
     value = "-" if r["value"] is None else f"{r['value']:.4f}"
-    secs = "" if r["seconds"] is None else f"  {r['seconds']:.1f}s"
+    secs = "" if r["seconds"] is None else f"  {fmt_seconds(r['seconds'])}"
     return f"trial {r['trial']:>3}  {r['state']:<9} {monitor} {value}  epochs {r['epochs']}{secs}  {params}"
 
 

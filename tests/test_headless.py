@@ -210,3 +210,23 @@ def test_svg_legend_stays_off_the_curves_and_markers_sit_by_their_labels(shape):
         lx, ly = texts[label]
         assert top < ly <= bottom and left - 1 <= lx <= right + 1
         assert min(abs(ly - y) for _, y in marks) < 1, f"{label} is beside its marker"
+
+
+def test_a_tiny_runs_time_reads_in_milliseconds_not_as_zero(tmp_path):
+    # moons' 3 epochs of 200 samples take a few milliseconds: the outcome line and report.md had
+    # said "in 0.0s"
+    exp = tmp_path / "tiny.toml"
+    exp.write_text('seed = 0\n[data]\nname = "moons"\nsamples = 200\n[train]\nepochs = 3\n[model]\n'
+                   'layers = [{ units = 4, activation = "tanh" }, { units = 2, activation = "softmax" }]\n',
+                   encoding="utf-8")
+    r = nntui("train", exp, "--report", tmp_path / "t", "--quiet")
+    assert r.returncode == 0, r.stderr
+    seconds = json.loads((tmp_path / "t" / "metrics.json").read_text())["seconds"]
+    for text, pattern in ((r.stdout, r"epochs in ([\d.]+)(ms|s):"),
+                          ((tmp_path / "t" / "report.md").read_text(), r"\| time \| ([\d.]+) (ms|s),")):
+        value, unit = re.search(pattern, text).groups()
+        shown = float(value) / (1000 if unit == "ms" else 1)
+        assert unit == ("ms" if seconds < 0.1 else "s")
+        assert shown > 0 and abs(shown - seconds) <= (0.05 if unit == "s" else max(5e-5, 0.05 * seconds)), (text, seconds)
+    from engine.reports.run import fmt_seconds
+    assert [fmt_seconds(v) for v in (0.0004, 0.0335, 0.0999, 0.1, 12.34)] == ["0.4ms", "34ms", "100ms", "0.1s", "12.3s"]

@@ -26,6 +26,19 @@ def fmt_value(v, spec=".4f") -> str:
     return format(v, spec) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 
 
+def fmt_seconds(v, sep: str = "") -> str:
+    """A duration for people: tenths of a second from 0.1 s, milliseconds below that (a run of
+    tiny epochs reads "34ms", not "0.0s"); "-" when missing."""
+    if v is None:
+        return "-"
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        return str(v)
+    if v >= 0.1 or v <= 0:
+        return f"{v:.1f}{sep}s"
+    ms = v * 1e3
+    return f"{ms:.0f}{sep}ms" if ms >= 10 else f"{ms:.2g}{sep}ms"
+
+
 def markdown_report(exp, summary: str, data_line: str, history: list[dict], events: list[dict],
                     metrics: dict, inside: list[str] = (), boundary: bool = False, units: bool = False) -> str:
     """The human report of a run; ``inside``: the inspected statistics' section (inside_report),
@@ -40,7 +53,7 @@ def markdown_report(exp, summary: str, data_line: str, history: list[dict], even
     lines += ["| | |", "|---|---|", f"| data | {md_cell(data_line)} |",
               f"| backend | {metrics.get('backend')} on {metrics.get('device')}{_thread_note(metrics, exp)} |",
               f"| epochs | {metrics.get('epochs_run')} of {exp.train.epochs} ({status}) |",
-              f"| time | {fmt_value(metrics.get('seconds'), '.1f')} s, {fmt_value(metrics.get('samples_per_second'), ',.0f')} samples/s |",
+              f"| time | {fmt_seconds(metrics.get('seconds'), ' ')}, {fmt_value(metrics.get('samples_per_second'), ',.0f')} samples/s |",
               "", "## Results", ""]
     regression = any(is_regression(r) for r in history) or metrics.get("test_mae") is not None
     tests = TEST_COLUMNS[regression]

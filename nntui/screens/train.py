@@ -22,6 +22,7 @@ import engine
 from engine.atomic import file_text
 from engine.events import DownloadProgress, is_regression
 from engine.reports.recorder import RunFolderError, RunRecorder
+from engine.reports.run import fmt_seconds
 from engine.text import printable
 
 from ..headless import default_folder, quick_save
@@ -371,7 +372,7 @@ class TrainScreen(Screen):
                        + (f", MAE {m['test_mae']:.4f}, R² {m['test_r2']:.3f}" if m.get("test_r2") is not None else ""))
             # one row of 80 columns: where the run is kept goes on the second line, r and b are in the Footer
             self._say(Text.assemble((message.result.reason.replace("_", " "), "bold"),
-                                    f" after {m['epochs_run']} epochs in {m['seconds']:.1f}s: {outcome}"))
+                                    f" after {m['epochs_run']} epochs in {fmt_seconds(m['seconds'])}: {outcome}"))
         self._results(message.extra)
         self.dirty_epochs = self.dirty_batches = True
         self.redraw(force=True)           # the run's last picture (curves, the final map) at once
